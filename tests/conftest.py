@@ -1,0 +1,77 @@
+"""The standing cast and the rules every test lives by.
+
+Tests that need PostgreSQL or Redis are marked; without them the test is skipped with the reason,
+except in CI (CI=true), where a missing service is a failure, never a silent skip.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+
+from socialdesk.models import Role, User
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _redis_reachable() -> bool:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_runtest_setup(item):
+    missing = None
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing = "needs PostgreSQL: set DATABASE_URL to a PostgreSQL database"
+    elif item.get_closest_marker("redis") and not _redis_reachable():
+        missing = "needs Redis: set REDIS_URL to a reachable Redis"
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI must provide this service: {missing}")
+        pytest.skip(missing)
+
+
+def _make_user(username: str, role: str) -> User:
+    return User.objects.create_user(
+        username=username, password=f"{username}-password-123", role=role, first_name=username.title()
+    )
+
+
+@pytest.fixture
+def manager(db) -> User:
+    return _make_user("marta", Role.MANAGER)
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return _make_user("sergio", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def administrator(db) -> User:
+    return _make_user("ana", Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """Can sign in, has no role: must see nothing."""
+    return _make_user("olga", "")
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def supervisor_client(client, supervisor):
+    client.force_login(supervisor)
+    return client
