@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,10 @@ class SocialDeskConfig(AppConfig):
 
     def ready(self) -> None:
         from socialdesk import signals  # noqa: F401  (connects the audit log to sign-in events)
+
+
+class SocialDeskAdminConfig(admin_apps.AdminConfig):
+    """The Django admin, on a site that only administrators reach."""
+
+    default = False  # named in INSTALLED_APPS; SocialDeskConfig stays this module's default
+    default_site = "socialdesk.admin_site.SocialDeskAdminSite"
