@@ -5,6 +5,10 @@ from datetime import time
 
 from django.db import transaction
 
+from networks.models import Channel, Network, SandboxAccount
+from networks.registry import connector_for
+from networks.sandbox import sandbox_account_open
+from networks.services import channel_connect
 from socialdesk.models import Role, User, WorkingInterval
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105  (demo data, printed by `make run`)
@@ -30,6 +34,14 @@ DEFAULT_WORKING_HOURS = [
     (3, time(16, 0), time(18, 30)),
 ]
 
+DEMO_SANDBOX_HANDLE = "empleo_demo"
+DEMO_SANDBOX_NAME = "SocialDesk Sandbox"
+# Already on the account when the demo starts, so the simulated citizens have a post to comment on.
+DEMO_SANDBOX_FIRST_POST = (
+    "Abierta la inscripción en los cursos gratuitos de formación para el empleo de este trimestre: "
+    "plazas, horarios y requisitos en tu oficina de empleo o en la web."
+)
+
 
 def demo_seed() -> list[DemoLogin]:
     with transaction.atomic():
@@ -39,7 +51,24 @@ def demo_seed() -> list[DemoLogin]:
                 WorkingInterval(weekday=weekday, starts_at=start, ends_at=end)
                 for weekday, start, end in DEFAULT_WORKING_HOURS
             )
+        _seed_sandbox_channel()
     return logins
+
+
+def _seed_sandbox_channel() -> None:
+    account = SandboxAccount.objects.filter(handle=DEMO_SANDBOX_HANDLE).first()
+    if account and Channel.objects.filter(network=Network.SANDBOX, account_id=account.account_id).exists():
+        return
+    account, credentials = sandbox_account_open(handle=DEMO_SANDBOX_HANDLE, display_name=DEMO_SANDBOX_NAME)
+    channel = channel_connect(
+        network=Network.SANDBOX,
+        account_id=account.account_id,
+        display_name=DEMO_SANDBOX_NAME,
+        handle=DEMO_SANDBOX_HANDLE,
+        credentials=credentials,
+    )
+    if not account.posts.exists():
+        connector_for(channel).publish(text=DEMO_SANDBOX_FIRST_POST)
 
 
 def _seed_user(username: str, first_name: str, last_name: str, role: str) -> DemoLogin:

@@ -1,0 +1,55 @@
+"""Read-only views of the inbox for staff who may read the desk.
+
+The administrator role runs accounts and people and is not to read citizens' conversations
+(socialdesk.access), so these pages open only to a staff user with READ_DESK.
+"""
+
+from django.contrib import admin
+
+from inbox.models import Contact, Conversation, Identity, Message
+from socialdesk.access import Capability, user_can
+
+
+class DeskReadOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_staff and user_can(request.user, Capability.READ_DESK)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Contact)
+class ContactAdmin(DeskReadOnlyAdmin):
+    list_display = ["display_name", "created_at"]
+    search_fields = ["display_name"]
+
+
+@admin.register(Identity)
+class IdentityAdmin(DeskReadOnlyAdmin):
+    list_display = ["display_name", "handle", "network", "contact"]
+    list_filter = ["network"]
+    list_select_related = ["contact"]
+    search_fields = ["display_name", "handle", "external_id"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(DeskReadOnlyAdmin):
+    list_display = ["thread_key", "channel", "kind", "status", "needs_reply", "last_message_at"]
+    list_filter = ["status", "needs_reply", "kind"]
+    list_select_related = ["channel"]
+
+
+@admin.register(Message)
+class MessageAdmin(DeskReadOnlyAdmin):
+    list_display = ["external_id", "channel", "direction", "author", "created_at", "edited", "deleted"]
+    list_filter = ["direction", "edited", "deleted"]
+    list_select_related = ["channel", "author"]

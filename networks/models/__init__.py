@@ -1,0 +1,13 @@
+from networks.models.channel import Channel, ChannelStatus, Network
+from networks.models.sandbox import SandboxAccount, SandboxEvent, SandboxFailure, SandboxPost, SandboxPostKind
+
+__all__ = [
+    "Channel",
+    "ChannelStatus",
+    "Network",
+    "SandboxAccount",
+    "SandboxEvent",
+    "SandboxFailure",
+    "SandboxPost",
+    "SandboxPostKind",
+]

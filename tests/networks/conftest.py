@@ -1,0 +1,17 @@
+from tests.networks.fixtures import (
+    only_sandbox_installed,
+    rng,
+    sandbox,
+    sandbox_account,
+    sandbox_account_and_channel,
+    sandbox_channel,
+)
+
+__all__ = [
+    "only_sandbox_installed",
+    "rng",
+    "sandbox",
+    "sandbox_account",
+    "sandbox_account_and_channel",
+    "sandbox_channel",
+]
