@@ -1,1 +1,169 @@
+"""What the desk will say: posts. For now only drafts, created from curated items; the composer and
+publishing (deliveries per channel) come with the publishing issue."""
 
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    # Composed and handed to its channels: its deliveries say where and when.
+    SCHEDULED = "scheduled", _("Scheduled")
+
+
+class Post(models.Model):
+    text = models.TextField(_("text"))
+    link = models.URLField(_("link"), max_length=2000, blank=True)
+    topic = models.ForeignKey(
+        "curation.Topic",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("topic"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT
+    )
+    # The curated item the draft was composed from, if any ("compose from item").
+    source_item = models.ForeignKey(
+        "curation.Item",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("curated item"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        indexes = [models.Index(fields=["status", "-created_at"], name="scheduling_post_status")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class DeliveryState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    # The network may or may not have published it (a timeout after sending): reconcile looks first.
+    UNKNOWN = "unknown", _("Not confirmed")
+    HELD = "held", _("Waiting for the manager")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class HeldReason(models.TextChoices):
+    OVERDUE = "overdue", _("Its time passed too long ago")
+    PAUSE = "pause", _("Its time passed during the emergency pause")
+    RECONNECT = "reconnect", _("The channel must be reconnected")
+    UNCONFIRMED = "unconfirmed", _("The network did not confirm it")
+
+
+class Delivery(models.Model):
+    """One post on one channel at one time, with its own text: the unit of exactly-once.
+
+    State changes go through scheduling.deliveries (the manager's actions) and scheduling.dispatch
+    (claiming, publishing, reconciling). Future deliveries wait here, never in the task queue.
+    """
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("post")
+    )
+    channel = models.ForeignKey(
+        "networks.Channel", on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("channel")
+    )
+    text = models.TextField(_("text"))
+    # When the manager wants it out; `due_at` is when the dispatcher next picks it up (later after
+    # a rate limit or a transient error, so lateness is measured from scheduled_at).
+    scheduled_at = models.DateTimeField(_("scheduled for"))
+    due_at = models.DateTimeField(_("next attempt at"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=DeliveryState.choices, default=DeliveryState.SCHEDULED
+    )
+    held_reason = models.CharField(_("held because"), max_length=20, choices=HeldReason.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("calls to the network"), default=0)
+    external_id = models.CharField(_("id on the network"), max_length=255, blank=True)
+    url = models.URLField(_("address on the network"), max_length=2000, blank=True)
+    # In plain words for the manager: what went wrong and what she can do.
+    last_error = models.TextField(_("last problem"), blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Set (and committed) right before the network is called: a row in `sending` with this set may
+    # already be on the network, so it is reconciled, never published blindly again.
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    is_echo = models.BooleanField(_("echo"), default=False)
+    echo_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="echoes",
+        verbose_name=_("echo of"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            # The dispatcher's claim and the reconcile step: due rows of one state, oldest first.
+            models.Index(
+                fields=["due_at", "id"], condition=models.Q(state="scheduled"), name="delivery_due_idx"
+            ),
+            models.Index(fields=["due_at"], condition=models.Q(state="unknown"), name="delivery_unknown_idx"),
+            models.Index(
+                fields=["claimed_at"], condition=models.Q(state="sending"), name="delivery_sending_idx"
+            ),
+            models.Index(fields=["state", "scheduled_at"], name="delivery_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} @ {self.scheduled_at:%Y-%m-%d %H:%M}: {self.text[:60]}"
+
+
+class PublishingPause(models.Model):
+    """The emergency pause: while one is open nothing is published."""
+
+    reason = models.TextField(_("reason"))
+    started_at = models.DateTimeField(_("paused at"), default=timezone.now)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Optional: the pause ends by itself then (and, as on a manual resume, nothing missed goes out).
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # True until resumed; unique among open pauses, so two managers pausing at once make one pause.
+    is_open = models.BooleanField(_("open"), default=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("emergency pause")
+        verbose_name_plural = _("emergency pauses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_open"], condition=models.Q(is_open=True), name="one_open_publishing_pause"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason[:80]
