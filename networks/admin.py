@@ -22,6 +22,7 @@ class ChannelAdmin(AdministratorAdmin):
         "status",
         "last_error",
         "last_error_at",
+        "configuration_outdated",
         "last_synced_at",
         "rate_limited_until",
         "poll_failures",

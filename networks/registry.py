@@ -25,8 +25,13 @@ CONNECTORS: dict[str, type[Connector]] = {
 
 
 def connector_for(channel) -> Connector:
+    """The channel's connector, with its access token renewed first if it is about to end."""
+    # Imported here: networks.tokens marks channels through networks.services, which imports this module.
+    from networks.tokens import channel_credentials_refresh
+
     try:
         connector_class = CONNECTORS[channel.network]
     except KeyError:
         raise LookupError(f"No connector is installed for the network {channel.network!r}.") from None
+    channel_credentials_refresh(channel=channel)
     return connector_class(channel)

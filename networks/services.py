@@ -8,7 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from inbox.services import message_ingest
-from networks.base import AuthorizationExpired, RateLimited, Rejected, Transient
+from networks.base import AuthorizationExpired, ConfigurationOutdated, RateLimited, Rejected, Transient
 from networks.models import Channel, ChannelStatus
 from networks.registry import CONNECTORS, connector_for
 from socialdesk.audit import audit_record
@@ -43,6 +43,7 @@ def channel_connect(
         channel.status = ChannelStatus.ACTIVE
         channel.last_error = ""
         channel.last_error_at = None
+        channel.configuration_outdated = False
         channel.rate_limited_until = None
         channel.poll_failures = 0
         channel.next_poll_at = timezone.now()
@@ -57,24 +58,35 @@ def channel_connect(
     return channel
 
 
-def channel_mark_needs_reconnect(*, channel: Channel, reason: str) -> Channel:
-    """The network no longer accepts our credentials: stop using the channel and tell people why."""
+def channel_mark_needs_reconnect(
+    *, channel: Channel, reason: str, configuration_outdated: bool = False
+) -> Channel:
+    """The network no longer accepts our credentials: stop using the channel and tell people why.
+
+    With `configuration_outdated` (the error was ConfigurationOutdated) the network refuses
+    SocialDesk's own settings instead, and the message says that a setting must change: the
+    `reason` of that error already names the setting, so it is kept as it is."""
     now = timezone.now()
-    message = gettext(
-        "The network no longer accepts SocialDesk's access (%(reason)s). An administrator must reconnect the channel."
-    ) % {"reason": reason or gettext("no reason given")}
+    if configuration_outdated:
+        message = reason or gettext("The network no longer accepts SocialDesk's settings for it.")
+    else:
+        message = gettext(
+            "The network no longer accepts SocialDesk's access (%(reason)s). An administrator must reconnect the channel."
+        ) % {"reason": reason or gettext("no reason given")}
     with transaction.atomic():
         changed = Channel.objects.filter(pk=channel.pk, status=ChannelStatus.ACTIVE).update(
             status=ChannelStatus.NEEDS_RECONNECT,
+            configuration_outdated=configuration_outdated,
             next_poll_at=None,
             last_error=message,
             last_error_at=now,
             updated_at=now,
         )
         if changed:
-            audit_record(
-                action=AuditAction.CHANNEL_RECONNECT_NEEDED, target=channel, details={"reason": str(reason)}
-            )
+            details = {"reason": str(reason)}
+            if configuration_outdated:
+                details["configuration_outdated"] = True
+            audit_record(action=AuditAction.CHANNEL_RECONNECT_NEEDED, target=channel, details=details)
     channel.refresh_from_db()
     return channel
 
@@ -127,7 +139,9 @@ def channel_poll(*, channel: Channel) -> int:
         )
         return 0
     except AuthorizationExpired as exc:
-        channel_mark_needs_reconnect(channel=channel, reason=exc.reason)
+        channel_mark_needs_reconnect(
+            channel=channel, reason=exc.reason, configuration_outdated=isinstance(exc, ConfigurationOutdated)
+        )
         return 0
     except (Transient, Rejected) as exc:
         failures = channel.poll_failures + 1

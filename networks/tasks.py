@@ -4,9 +4,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from networks.models import Channel, ChannelStatus
+from networks.models import Channel, ChannelStatus, WebhookEvent
 from networks.sandbox import sandbox_simulate_due_citizens
 from networks.services import channel_poll, channels_claim_due_for_poll
+from networks.webhooks import webhook_event_process, webhook_events_purge
 
 # Channels claimed per beat tick: the rest wait for the next tick, so one tick stays short.
 POLL_CLAIM_BATCH = 200
@@ -31,3 +32,14 @@ def poll_channel(channel_id: int) -> None:
     channel = Channel.objects.filter(pk=channel_id, status=ChannelStatus.ACTIVE).first()
     if channel is not None:
         channel_poll(channel=channel)
+
+
+@shared_task(name="networks.tasks.process_webhook_event")
+def process_webhook_event(event_id: int) -> int:
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    return webhook_event_process(event=event) if event is not None else 0
+
+
+@shared_task(name="networks.tasks.purge_webhook_events")
+def purge_webhook_events() -> int:
+    return webhook_events_purge(now=timezone.now())

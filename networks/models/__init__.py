@@ -1,5 +1,6 @@
 from networks.models.channel import Channel, ChannelStatus, Network
 from networks.models.sandbox import SandboxAccount, SandboxEvent, SandboxFailure, SandboxPost, SandboxPostKind
+from networks.models.webhook import WebhookEvent, WebhookSource
 
 __all__ = [
     "Channel",
@@ -10,4 +11,6 @@ __all__ = [
     "SandboxFailure",
     "SandboxPost",
     "SandboxPostKind",
+    "WebhookEvent",
+    "WebhookSource",
 ]

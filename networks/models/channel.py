@@ -44,6 +44,9 @@ class Channel(models.Model):
     # In plain words for the manager: what went wrong and what happens next.
     last_error = models.TextField(_("last problem"), blank=True)
     last_error_at = models.DateTimeField(_("last problem at"), null=True, blank=True)
+    # Set with NEEDS_RECONNECT when the network refuses SocialDesk's own settings (a retired API
+    # version): the fix is a settings change, not new credentials.
+    configuration_outdated = models.BooleanField(_("settings out of date"), default=False)
     last_synced_at = models.DateTimeField(_("last checked for messages at"), null=True, blank=True)
     rate_limited_until = models.DateTimeField(_("rate limited until"), null=True, blank=True)
     poll_failures = models.PositiveIntegerField(_("failed checks in a row"), default=0)
