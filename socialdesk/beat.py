@@ -18,6 +18,27 @@ SANDBOX_SIMULATE_SECONDS = 20.0
 # so this is only how quickly a due channel is noticed, not how often a network is called.
 POLL_CHANNELS_SECONDS = 15.0
 
+# Curation sources are claimed this often. Each source keeps its own next_fetch_at (60 min by
+# default, never under 15), so this is only how late a due source can start; a short tick also
+# lets a host's next feeds start soon after its two in-flight fetches end (at most two per host).
+FETCH_DUE_SOURCES_SECONDS = 10.0
+
+# Snoozed conversations come back and stuck reply sends are flagged this often: a snooze is chosen
+# to the minute, so a minute is as late as one may wake.
+INBOX_HOUSEKEEPING_SECONDS = 60.0
+
+# Processed webhook deliveries older than their retention (30 days) are deleted once an hour: the
+# deletion is small and cheap, and an hour late does not matter for a 30-day limit.
+PURGE_WEBHOOK_EVENTS_SECONDS = 3600.0
+
+# Due deliveries are claimed this often. A post must go out within 15 s of its time: a 5 s tick
+# plus the queue and the network call keeps inside that with room to spare.
+DISPATCH_DELIVERIES_SECONDS = 5.0
+
+# Unconfirmed deliveries (a timeout after sending, a worker lost mid-publish) are looked for on
+# their network this often; each one also waits its own interval between looks.
+RECONCILE_DELIVERIES_SECONDS = 30.0
+
 BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "socialdesk.tasks.heartbeat",
@@ -32,5 +53,32 @@ BEAT_SCHEDULE = {
     "poll-due-channels": {
         "task": "networks.tasks.poll_due_channels",
         "schedule": POLL_CHANNELS_SECONDS,
+    },
+    "fetch-due-sources": {
+        "task": "curation.tasks.fetch_due_sources",
+        "schedule": FETCH_DUE_SOURCES_SECONDS,
+        # A claim round that waited longer than the next tick is redundant: the next one covers it.
+        "options": {"expires": FETCH_DUE_SOURCES_SECONDS},
+    },
+    "inbox-housekeeping": {
+        "task": "inbox.tasks.inbox_housekeeping",
+        "schedule": INBOX_HOUSEKEEPING_SECONDS,
+        "options": {"expires": INBOX_HOUSEKEEPING_SECONDS},
+    },
+    "dispatch-due-deliveries": {
+        "task": "scheduling.tasks.dispatch_due_deliveries",
+        "schedule": DISPATCH_DELIVERIES_SECONDS,
+        # A claim round that waited longer than the next tick is redundant: the next one covers it.
+        "options": {"expires": DISPATCH_DELIVERIES_SECONDS},
+    },
+    "reconcile-deliveries": {
+        "task": "scheduling.tasks.reconcile_deliveries",
+        "schedule": RECONCILE_DELIVERIES_SECONDS,
+        "options": {"expires": RECONCILE_DELIVERIES_SECONDS},
+    },
+    "purge-webhook-events": {
+        "task": "networks.tasks.purge_webhook_events",
+        "schedule": PURGE_WEBHOOK_EVENTS_SECONDS,
+        "options": {"expires": PURGE_WEBHOOK_EVENTS_SECONDS},
     },
 }

@@ -48,6 +48,8 @@ def test_counts_never_exceed_what_python_sees_for_text_without_urls(text):
 
 def test_the_link_goes_at_the_end_once():
     assert text_with_link("Ayudas", "https://gva.es/a") == "Ayudas https://gva.es/a"
-    assert text_with_link("Ayudas: https://gva.es/a hoy", "https://gva.es/a") == "Ayudas: https://gva.es/a hoy"
+    assert (
+        text_with_link("Ayudas: https://gva.es/a hoy", "https://gva.es/a") == "Ayudas: https://gva.es/a hoy"
+    )
     assert text_with_link("", "https://gva.es/a") == "https://gva.es/a"
     assert text_with_link("Ayudas", "") == "Ayudas"

@@ -1,0 +1,29 @@
+"""Curation's background work: thin tasks that take ids and call a service."""
+
+from celery import shared_task
+
+from curation.models import OpmlImport
+from curation.opml import opml_import_run
+from curation.services import source_fetch_claimed, sources_dispatch_due
+
+
+@shared_task(name="curation.tasks.fetch_due_sources")
+def fetch_due_sources() -> int:
+    """Beat: claim the sources that are due and queue one fetch per source."""
+    return len(sources_dispatch_due())
+
+
+@shared_task(name="curation.tasks.fetch_source")
+def fetch_source(source_id: int) -> None:
+    """Fetch one claimed source. Errors are stored on the source, so there is nothing to retry here:
+    the source's own schedule (with backoff) brings it back."""
+    source_fetch_claimed(source_id=source_id)
+
+
+@shared_task(name="curation.tasks.import_opml")
+def import_opml(import_id: int) -> None:
+    """Run an OPML import recorded by ``opml_import_start``; it writes its progress on the row as it
+    goes, and a redelivered task resumes after the last finished batch."""
+    opml_import = OpmlImport.objects.filter(pk=import_id).first()
+    if opml_import is not None:
+        opml_import_run(opml_import=opml_import)
