@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-# Run the demo desk in development mode unless the caller says otherwise.
-export DEBUG ?= true
+# The demo desk, catalogues and benchmarks run in development mode unless the caller says otherwise;
+# the test suite picks its own settings (socialdesk/settings_test.py), so DEBUG is not exported to it.
+run messages bench: export DEBUG ?= true
 
 .PHONY: run test bench lint messages venv test-deps clean
 
@@ -41,8 +42,12 @@ bench: test-deps
 lint: test-deps
 	$(BIN)/ruff check .
 
+# Refresh locale/*/LC_MESSAGES/django.po from the code and templates, then compile the .mo files.
+# makemessages needs GNU gettext's xgettext/msgmerge (Debian/Ubuntu: `apt-get install gettext`);
+# compiling does not (compile_catalogues uses polib). Translate new and fuzzy entries in es and ca
+# (en may stay empty: the source strings are English), run `make messages` again, commit .po and .mo.
 messages: test-deps
-	$(PY) manage.py makemessages --all --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
+	$(PY) manage.py makemessages --all --no-obsolete --add-location=file --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
 	$(PY) manage.py compile_catalogues
 
 clean:

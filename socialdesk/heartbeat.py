@@ -2,9 +2,11 @@
 
 The worker writes from a timer in its main process (a bootstep), so the heartbeat says the worker
 process is up even when it is busy; beat writes from its scheduler loop, so the heartbeat says beat
-is ticking, whatever it has to send.
+is ticking, whatever it has to send. A third row comes from socialdesk.tasks.heartbeat, which beat
+sends and a worker runs: it proves the whole path beat -> broker -> worker -> database.
 """
 
+import logging
 import os
 import socket
 import time
@@ -12,8 +14,10 @@ import time
 from celery import bootsteps
 from celery.beat import PersistentScheduler
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 WORKER = "worker"
 BEAT = "beat"
@@ -29,6 +33,15 @@ def heartbeat_record(*, component: str) -> None:
         component=component,
         defaults={"last_seen_at": timezone.now(), "hostname": socket.gethostname(), "pid": os.getpid()},
     )
+
+
+def _heartbeat_record_or_log(*, component: str) -> None:
+    try:
+        heartbeat_record(component=component)
+    except DatabaseError:
+        # A database blip must not stop beat or keep a worker from starting: the heartbeat goes
+        # stale and /healthz says so, while the process keeps doing what it still can.
+        logger.exception("%s could not record its heartbeat", component)
 
 
 class WorkerHeartbeat(bootsteps.StartStopStep):
@@ -48,20 +61,20 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             self.timer_ref = None
 
     def _beat(self):
-        heartbeat_record(component=WORKER)
+        _heartbeat_record_or_log(component=WORKER)
 
 
 class HeartbeatScheduler(PersistentScheduler):
     """The default file-backed scheduler, plus a heartbeat written at most every few seconds."""
 
     def __init__(self, *args, **kwargs):
-        self._last_heartbeat = 0.0
+        self._last_heartbeat = float("-inf")
         super().__init__(*args, **kwargs)
 
     def tick(self, *args, **kwargs):
         now = time.monotonic()
         if now - self._last_heartbeat >= settings.SOCIALDESK_HEARTBEAT_SECONDS:
-            heartbeat_record(component=BEAT)
+            _heartbeat_record_or_log(component=BEAT)
             self._last_heartbeat = now
         next_in = super().tick(*args, **kwargs)
         # Wake up in time for the next heartbeat even when no task is due for a while.

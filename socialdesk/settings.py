@@ -4,6 +4,8 @@ The embedded default (no DATABASE_URL, no REDIS_URL) runs on SQLite and Celery's
 transport inside ``var/``; production points both at PostgreSQL and Redis.
 """
 
+import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +29,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "socialdesk.apps.SocialDeskAdminConfig",  # django.contrib.admin on a site only administrators reach
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "socialdesk.context_processors.desk",
+                "scheduling.context_processors.publishing_pause",
             ],
         },
     },
@@ -84,10 +87,17 @@ TEMPLATES = [
 # --- Data -----------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'socialdesk.sqlite3'}")
+# django-environ accepts any scheme, and only warns (printing the password) on garbage: check the
+# scheme first, and don't repeat the value in the message.
+if environ.Env.DB_SCHEMES.get(DATABASE_URL.partition("://")[0]) not in {
+    "django.db.backends.sqlite3",
+    "django.db.backends.postgresql",
+}:
+    raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL.")
 try:
     DATABASES = {"default": environ.Env.db_url_config(DATABASE_URL)}
 except (ImproperlyConfigured, KeyError, ValueError) as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} cannot be read: {exc}") from exc
+    raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from exc
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: WAL lets readers and one writer work together, and
     # IMMEDIATE transactions make a writer wait for the lock instead of failing half-way.
@@ -172,6 +182,8 @@ MEDIA_URL = "media/"
 # --- HTTPS and browser security -----------------------------------------------------------------
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes talk plain HTTP to the process itself (docker-compose healthcheck, load balancer).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
@@ -182,6 +194,10 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# The language someone chose is remembered for a year, not only until the browser closes.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
@@ -230,8 +246,51 @@ SOCIALDESK_HOLIDAYS_SUBDIVISION = env_str("SOCIALDESK_HOLIDAYS_SUBDIVISION", "VC
 # How often worker and beat prove they are alive, and how old a heartbeat may be before /healthz fails.
 SOCIALDESK_HEARTBEAT_SECONDS = env_int("SOCIALDESK_HEARTBEAT_SECONDS", 15, minimum=1)
 SOCIALDESK_HEARTBEAT_STALE_SECONDS = env_int("SOCIALDESK_HEARTBEAT_STALE_SECONDS", 90, minimum=2)
+# A delivery found due more than this late (the workers were stopped) waits for the manager
+# instead of going out at an odd hour; anything less late is published at once.
+SOCIALDESK_MAX_LATENESS_MINUTES = env_int("SOCIALDESK_MAX_LATENESS_MINUTES", 30, minimum=1)
 # The sandbox network invents a citizen's message about this often on each sandbox channel.
 SOCIALDESK_SANDBOX_MESSAGE_SECONDS = env_int("SOCIALDESK_SANDBOX_MESSAGE_SECONDS", 45, minimum=1)
+# Outbound fetches (feeds, pages, discovery) go through lib.safe_fetch: one deadline per fetch and a
+# cap on the decoded body. Private and loopback networks are never fetched unless listed here — for
+# tests and benchmarks only (e.g. "127.0.0.0/8,::1"), never in production.
+SOCIALDESK_FETCH_TIMEOUT_SECONDS = env_int("SOCIALDESK_FETCH_TIMEOUT_SECONDS", 15, minimum=1)
+SOCIALDESK_FETCH_MAX_BYTES = env_int("SOCIALDESK_FETCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+SOCIALDESK_FETCH_ALLOW_PRIVATE = env_list("SOCIALDESK_FETCH_ALLOW_PRIVATE", [])
+for _network in SOCIALDESK_FETCH_ALLOW_PRIVATE:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SOCIALDESK_FETCH_ALLOW_PRIVATE has {_network!r}: {exc}") from exc
+# Graph API version for Facebook and Instagram, pinned here because facebook-sdk only knows
+# v2.8–v3.1 (each Graph version lives about two years: move it forward before Meta retires it).
+SOCIALDESK_GRAPH_API_VERSION = env_str("SOCIALDESK_GRAPH_API_VERSION", "v24.0")
+if not re.fullmatch(r"v\d+\.\d+", SOCIALDESK_GRAPH_API_VERSION):
+    raise ImproperlyConfigured(f"SOCIALDESK_GRAPH_API_VERSION={SOCIALDESK_GRAPH_API_VERSION!r} is not like v24.0.")
+# LinkedIn REST API version (YYYYMM) sent as the LinkedIn-Version header; each lives about a year and
+# a retired one makes every LinkedIn call fail with 426 until this is moved forward.
+SOCIALDESK_LINKEDIN_VERSION = env_str("SOCIALDESK_LINKEDIN_VERSION", "202511")
+if not re.fullmatch(r"20\d{2}(0[1-9]|1[0-2])", SOCIALDESK_LINKEDIN_VERSION):
+    raise ImproperlyConfigured(f"SOCIALDESK_LINKEDIN_VERSION={SOCIALDESK_LINKEDIN_VERSION!r} is not like 202511 (YYYYMM).")
+# Where people reach this site, e.g. https://desk.example.org: the OAuth redirect addresses
+# registered with each network are built from it (empty: browser connect flows are off).
+SOCIALDESK_PUBLIC_URL = env_str("SOCIALDESK_PUBLIC_URL").rstrip("/")
+# Scheme and host only: the paths come from the URL configuration (reverse() adds any script prefix).
+if SOCIALDESK_PUBLIC_URL and not re.fullmatch(r"https?://[^/\s?#@]+", SOCIALDESK_PUBLIC_URL):
+    raise ImproperlyConfigured(f"SOCIALDESK_PUBLIC_URL={SOCIALDESK_PUBLIC_URL!r} is not like https://desk.example.org.")
+# The apps SocialDesk is registered as on each network (browser connect flows and token refresh).
+# A network whose pair is empty shows "not configured" instead of a connect button.
+SOCIALDESK_X_CLIENT_ID = env_str("SOCIALDESK_X_CLIENT_ID")
+SOCIALDESK_X_CLIENT_SECRET = env_str("SOCIALDESK_X_CLIENT_SECRET")
+SOCIALDESK_META_APP_ID = env_str("SOCIALDESK_META_APP_ID")
+# Meta's app secret also signs webhook deliveries (X-Hub-Signature-256); the verify token is the
+# word Meta repeats when the webhook is subscribed. Both are needed for /webhooks/meta/.
+META_APP_SECRET = env_str("META_APP_SECRET")
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
+SOCIALDESK_LINKEDIN_CLIENT_ID = env_str("SOCIALDESK_LINKEDIN_CLIENT_ID")
+SOCIALDESK_LINKEDIN_CLIENT_SECRET = env_str("SOCIALDESK_LINKEDIN_CLIENT_SECRET")
+SOCIALDESK_GOOGLE_CLIENT_ID = env_str("SOCIALDESK_GOOGLE_CLIENT_ID")
+SOCIALDESK_GOOGLE_CLIENT_SECRET = env_str("SOCIALDESK_GOOGLE_CLIENT_SECRET")
 
 LOGGING = {
     "version": 1,
