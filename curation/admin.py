@@ -58,11 +58,11 @@ class SourceAdmin(admin.ModelAdmin):
             obj.pk = source_create(**form.cleaned_data).pk
 
     def delete_model(self, request, obj):
-        source_delete(source=obj)
+        source_delete(source=obj, actor=request.user, request=request)
 
     def delete_queryset(self, request, queryset):
         for source in queryset:
-            source_delete(source=source)
+            source_delete(source=source, actor=request.user, request=request)
 
 
 class KeywordInline(admin.TabularInline):

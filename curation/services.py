@@ -53,6 +53,8 @@ from lib.safe_fetch import FetchError, FetchResult, safe_get
 from lib.sanitize import html_to_text, sanitize_html
 from lib.text import fold
 from lib.urls import canonical_url, key_of_canonical
+from socialdesk.audit import audit_record
+from socialdesk.models.audit import AuditAction
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +174,13 @@ def source_fetch_soon(*, source: Source) -> Source:
 
 
 @transaction.atomic
-def source_delete(*, source: Source) -> None:
-    """Delete a source and its items; an item of another source hidden as a duplicate of one of
-    them takes its place in the queue instead of staying hidden for ever."""
+@transaction.atomic
+def source_delete(*, source: Source, actor=None, request=None) -> None:
+    """Delete a source and its items (audited); an item of another source hidden as a duplicate of
+    one of them takes its place in the queue instead of staying hidden for ever."""
+    audit_record(
+        action=AuditAction.DELETED, actor=actor, target=source, details={"url": source.url}, request=request
+    )
     orphans = (
         Item.objects.filter(duplicate_of__source=source)
         .exclude(source=source)

@@ -260,7 +260,7 @@ def source_delete_view(request: HttpRequest, source_id: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes the source and its items."""
     source = get_object_or_404(Source, pk=source_id)
     if request.method == "POST":
-        source_delete(source=source)
+        source_delete(source=source, actor=request.user, request=request)
         messages.success(request, _("Source “%(name)s” deleted.") % {"name": source.name})
         return redirect("curation:sources")
     return render(request, "curation/source_delete.html", {"source": source, "items": source.items.count()})

@@ -131,3 +131,17 @@ def test_a_failing_rule_test_says_why_in_plain_words(feed_server, allow_loopback
     )
     assert "HTTP 404" in missing.error
     assert source_rule_test(url=url, kind=SourceKind.PAGE, time_zone="Nowhere/Land").error
+
+
+def test_deleting_a_source_is_recorded_in_the_audit_log(make_source, manager):
+    from socialdesk.models import AuditEvent
+    from socialdesk.models.audit import AuditAction
+
+    gone = make_source(name="Boletín que ya no existe")
+    source_delete(source=gone, actor=manager)
+
+    event = AuditEvent.objects.get(action=AuditAction.DELETED)
+    assert event.actor == manager
+    assert event.target_type == "curation.Source"
+    assert "Boletín que ya no existe" in event.target_label
+    assert event.details["url"] == gone.url
