@@ -6,7 +6,7 @@ The administrator role runs accounts and people and is not to read citizens' con
 
 from django.contrib import admin
 
-from inbox.models import Contact, Conversation, Identity, Message
+from inbox.models import CannedReply, Contact, Conversation, Identity, Message, PriorityWord
 from socialdesk.access import Capability, user_can
 
 
@@ -53,3 +53,38 @@ class MessageAdmin(DeskReadOnlyAdmin):
     list_display = ["external_id", "channel", "direction", "author", "created_at", "edited", "deleted"]
     list_filter = ["direction", "edited", "deleted"]
     list_select_related = ["channel", "author"]
+
+
+class DeskSettingsAdmin(admin.ModelAdmin):
+    """What the manager configures for the desk: staff with WORK_DESK edit, READ_DESK staff read."""
+
+    def has_module_permission(self, request):
+        return request.user.is_staff and user_can(request.user, Capability.READ_DESK)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def _may_change(self, request) -> bool:
+        return request.user.is_staff and user_can(request.user, Capability.WORK_DESK)
+
+    def has_add_permission(self, request):
+        return self._may_change(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_change(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_change(request)
+
+
+@admin.register(PriorityWord)
+class PriorityWordAdmin(DeskSettingsAdmin):
+    list_display = ["term", "category", "weight"]
+    list_filter = ["category"]
+    search_fields = ["term"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(DeskSettingsAdmin):
+    list_display = ["title", "keywords"]
+    search_fields = ["title", "keywords", "text"]

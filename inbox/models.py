@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from networks.base import InboundKind
@@ -56,6 +58,50 @@ class ConversationStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class Resolution(models.TextChoices):
+    REPLIED = "replied", _("Closed after a reply")
+    NO_REPLY_NEEDED = "no_reply_needed", _("Closed, no reply needed")
+
+
+class Language(models.TextChoices):
+    SPANISH = "es", _("Spanish")
+    VALENCIAN = "ca", _("Valencian")
+    UNKNOWN = "", _("Unknown")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PriorityCategory(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    URGENT = "urgent", _("Urgent")
+
+
+class PriorityWord(models.Model):
+    """A word that floats a citizen's message up, with how much (Spanish and Valencian alike)."""
+
+    term = models.CharField(_("word"), max_length=60, unique=True)
+    category = models.CharField(_("category"), max_length=20, choices=PriorityCategory.choices)
+    weight = models.PositiveSmallIntegerField(_("weight"), default=10)
+
+    class Meta:
+        ordering = ["category", "term"]
+        verbose_name = _("priority word")
+        verbose_name_plural = _("priority words")
+
+    def __str__(self) -> str:
+        return self.term
+
+
 class Conversation(models.Model):
     """A thread on one channel, as the network threads it (`thread_key`).
 
@@ -81,6 +127,33 @@ class Conversation(models.Model):
         _("status"), max_length=20, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
     )
     needs_reply = models.BooleanField(_("needs a reply"), default=False)
+    resolution = models.CharField(
+        _("how it was closed"), max_length=20, choices=Resolution.choices, blank=True
+    )
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    spam = models.BooleanField(_("spam"), default=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations", verbose_name=_("tags"))
+    priority = models.PositiveIntegerField(_("priority"), default=0)
+    # Why the priority is what it is: [{"category": "complaint", "term": "queja"}, {"category": "repeated", "count": 3}]
+    priority_reasons = models.JSONField(_("priority reasons"), default=list, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
+    # The citizen's latest words, for the queue row (kept by ingest, so the list needs no subquery).
+    preview = models.CharField(_("preview"), max_length=280, blank=True)
+    # Care cycle bookkeeping for metrics.ReportingEvent: a reopen starts cycle n + 1.
+    cycle = models.PositiveIntegerField(_("care cycle"), default=1)
+    cycle_started_at = models.DateTimeField(_("care cycle started at"), null=True, blank=True)
+    cycle_first_response_at = models.DateTimeField(_("first response in the cycle at"), null=True, blank=True)
+    # The citizen's oldest message not answered yet (reply time runs from here); None when all are answered.
+    awaiting_since = models.DateTimeField(_("waiting for an answer since"), null=True, blank=True)
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
     last_inbound_at = models.DateTimeField(_("citizen's last message at"), null=True, blank=True)
     last_outbound_at = models.DateTimeField(_("our last message at"), null=True, blank=True)
@@ -96,10 +169,29 @@ class Conversation(models.Model):
                 fields=["channel", "thread_key"], name="conversation_unique_channel_thread"
             ),
         ]
-        indexes = [models.Index(fields=["status", "needs_reply"], name="conversation_status_reply_idx")]
+        indexes = [
+            models.Index(fields=["status", "needs_reply"], name="conversation_status_reply_idx"),
+            models.Index(
+                fields=["-priority", "-last_message_at"],
+                condition=Q(status="open", needs_reply=True, spam=False),
+                name="conversation_queue_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.thread_key} ({self.channel})"
+
+    def priority_explained(self) -> list[str]:
+        """The reasons behind `priority`, in words."""
+        explained = []
+        for reason in self.priority_reasons:
+            if reason.get("category") == "repeated":
+                explained.append(_("%(count)s messages without an answer") % {"count": reason["count"]})
+            elif reason.get("category") == PriorityCategory.COMPLAINT:
+                explained.append(_("complaint: “%(term)s”") % {"term": reason["term"]})
+            else:
+                explained.append(_("urgent: “%(term)s”") % {"term": reason["term"]})
+        return explained
 
 
 class MessageDirection(models.TextChoices):
@@ -135,6 +227,11 @@ class Message(models.Model):
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     deleted = models.BooleanField(_("deleted by the author"), default=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # Sent by an automation (an automatic acknowledgement): not a human response for the metrics.
+    automated = models.BooleanField(_("sent by an automation"), default=False)
+    hidden = models.BooleanField(_("hidden on the network"), default=False)
+    hidden_reason = models.CharField(_("why it was hidden"), max_length=300, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
     raw = models.JSONField(_("network payload"), default=dict, blank=True)
 
     class Meta:
@@ -150,3 +247,108 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.external_id}"
+
+
+class Note(models.Model):
+    """A private note on a conversation: only the desk sees it, never the citizen."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="notes", verbose_name=_("conversation")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class CannedReply(models.Model):
+    """A reusable answer; {nombre} and {enlace} are filled in for the conversation."""
+
+    title = models.CharField(_("title"), max_length=120)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReplyKind(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    PRIVATE = "private", _("Private message")
+
+
+class ReplyState(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be sent")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    # The network may have published it (a timeout after sending): look before sending again.
+    UNKNOWN = "unknown", _("Unknown: it may have been sent")
+
+
+class Reply(models.Model):
+    """One answer written in SocialDesk, the unit of exactly-once: queued → sending → sent | failed | unknown.
+
+    Only inbox.services.reply_deliver calls the network, and only after claiming queued → sending.
+    """
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="replies", verbose_name=_("conversation")
+    )
+    answering = models.ForeignKey(
+        Message, on_delete=models.PROTECT, related_name="+", verbose_name=_("answering")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ReplyKind.choices)
+    text = models.TextField(_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=ReplyState.choices, default=ReplyState.QUEUED)
+    failure_reason = models.TextField(_("why it failed"), blank=True)
+    external_id = models.CharField(_("id on the network"), max_length=255, blank=True)
+    automated = models.BooleanField(_("sent by an automation"), default=False)
+    message = models.OneToOneField(
+        Message,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reply",
+        verbose_name=_("message"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} {self.text[:40]}"
+
+    @property
+    def retryable(self) -> bool:
+        return self.state in (ReplyState.FAILED, ReplyState.UNKNOWN)
