@@ -148,6 +148,18 @@ def is_forbidden_address(address: str, allow_private: Sequence[str] = ()) -> boo
     return not any(candidate in network for candidate in candidates for network in networks)
 
 
+def host_is_forbidden(host: str, allow_private: Sequence[str] = ()) -> bool:
+    """True when ``host`` (a name or an IP literal) resolves to any address that is_forbidden_address
+    refuses. For clients that cannot go through safe_get (an SDK with its own HTTP session): check the
+    host a person typed before the SDK is pointed at it. A name that does not resolve is not
+    forbidden here; the SDK's own request will fail on it."""
+    try:
+        answers = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return any(is_forbidden_address(answer[4][0].split("%")[0], allow_private) for answer in answers)
+
+
 class _PinnedConnectionMixin:
     """Connects to an address checked beforehand instead of resolving the host name again.
 

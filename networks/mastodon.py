@@ -38,8 +38,10 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -56,6 +58,7 @@ from mastodon import (
 )
 
 from lib.http_errors import requests_error_before_sending
+from lib.safe_fetch import host_is_forbidden
 from lib.text_limits import URL_WEIGHT, mastodon_length, text_with_link
 from networks.base import (
     AuthorizationExpired,
@@ -384,6 +387,9 @@ class MastodonConnector(Connector):
             credentials = self.channel.credentials
             if not credentials.get("access_token") or not credentials.get("api_base_url"):
                 raise AuthorizationExpired(gettext("No Mastodon access token is stored for this channel."))
+            instance_host = urlsplit(credentials["api_base_url"]).hostname or ""
+            if host_is_forbidden(instance_host, settings.SOCIALDESK_FETCH_ALLOW_PRIVATE):
+                raise Rejected(gettext("The Mastodon instance's address is inside a private network."))
             session = requests.Session()
             session.hooks["response"].append(self._remember_response)
             self._api = Mastodon(

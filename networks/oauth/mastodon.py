@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
+from lib.safe_fetch import host_is_forbidden
 from networks.models import Network
 from networks.oauth.base import ConnectableAccount, ConnectFailed, OAuthProvider
 
@@ -31,6 +32,8 @@ def instance_base_url(address: str) -> str:
                 "Give the instance's address as https://name.of.the.instance, e.g. https://mastodon.social."
             )
         )
+    if host_is_forbidden(parts.hostname, settings.SOCIALDESK_FETCH_ALLOW_PRIVATE):
+        raise ConnectFailed(gettext("That address is inside a private network: give a public Mastodon instance."))
     return f"https://{parts.netloc.lower()}"
 
 

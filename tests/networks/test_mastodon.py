@@ -481,3 +481,16 @@ def test_timeout_after_sending_is_transient_and_may_have_posted(mastodon, api):
         mastodon.publish(text="Hola")
 
     assert failed.value.request_sent is True
+
+
+def test_a_stored_instance_address_inside_a_private_network_is_never_called(db):
+    private = channel_connect(
+        network=Network.MASTODON,
+        account_id="999",
+        display_name="Trap",
+        handle="trap",
+        credentials={"api_base_url": "https://169.254.169.254", "access_token": TOKEN},
+    )
+
+    with pytest.raises(Rejected, match="private network"):
+        connector_for(private).fetch_inbound(cursor={})

@@ -788,3 +788,11 @@ def test_the_public_address_is_scheme_and_host(load_settings):
 def test_a_public_address_that_is_not_scheme_and_host_stops_the_start(load_settings, value):
     with pytest.raises(ImproperlyConfigured, match="SOCIALDESK_PUBLIC_URL"):
         load_settings(value)
+
+
+@pytest.mark.parametrize("instance", ["https://127.0.0.1", "https://[::1]", "https://169.254.169.254", "10.0.0.7"])
+def test_a_mastodon_instance_inside_a_private_network_is_refused(admin_client, network_api, instance):
+    page = admin_client.post(reverse("networks:connect_mastodon"), {"instance": instance}, follow=True)
+
+    assert "private network" in page.content.decode() or "red privada" in page.content.decode()
+    assert not network_api.calls
