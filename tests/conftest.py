@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from socialdesk.models import Role, User
 
@@ -36,6 +37,14 @@ def pytest_runtest_setup(item):
         if IN_CI:
             pytest.fail(f"CI must provide this service: {missing}")
         pytest.skip(missing)
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """LocaleMiddleware leaves the last request's language active in the thread: put the default
+    back so no test inherits another test's language."""
+    yield
+    translation.deactivate()
 
 
 def _make_user(username: str, role: str) -> User:

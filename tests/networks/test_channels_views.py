@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from networks.base import ConfigurationOutdated
 from networks.models import Channel, ChannelStatus, Network
@@ -23,7 +24,10 @@ def frozen_clock():
 
 @pytest.fixture(autouse=True)
 def in_english(client):
+    """Pages in English, and the reasons the services store (written in the active language) too."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import pytest
 import requests
 import responses
 import time_machine
+from django.utils import translation
 from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
@@ -492,5 +493,5 @@ def test_a_stored_instance_address_inside_a_private_network_is_never_called(db):
         credentials={"api_base_url": "https://169.254.169.254", "access_token": TOKEN},
     )
 
-    with pytest.raises(Rejected, match="private network"):
+    with translation.override("en"), pytest.raises(Rejected, match="private network"):
         connector_for(private).fetch_inbound(cursor={})
