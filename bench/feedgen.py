@@ -302,7 +302,8 @@ def build_feed(index: int, size: int, seed: int, base: datetime, pool: list[str]
     body, content_type = _render(index, count, item_size, seed, base, pool, form)
     etag = f'"bench-{seed}-{index}"' if validators < 0.75 else None
     last_modified = format_datetime(base, usegmt=True) if 0.5 < validators < 0.9 else None
-    gzipped = gzip.compress(body, compresslevel=6) if compressed else None
+    # mtime=0: gzip would otherwise stamp the current second, and two builds must be byte-identical.
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0) if compressed else None
     return Feed(f"/feeds/{index}.xml", body, content_type, etag, last_modified, gzipped)
 
 
