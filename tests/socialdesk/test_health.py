@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import environ
 import pytest
+import time_machine
 from django.db.utils import ConnectionHandler
 from django.utils import timezone
 
@@ -59,11 +60,11 @@ def test_healthz_is_200_when_everything_works_and_needs_no_login(client, fresh_h
 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_healthz_is_503_when_a_heartbeat_is_stale(client, fresh_heartbeats, component):
-    Heartbeat.objects.filter(component=component).update(
-        last_seen_at=timezone.now() - timedelta(seconds=STALE_SECONDS + 5)
-    )
+    now = timezone.now()
+    Heartbeat.objects.filter(component=component).update(last_seen_at=now - timedelta(seconds=STALE_SECONDS + 5))
 
-    response = client.get("/healthz")
+    with time_machine.travel(now, tick=False):
+        response = client.get("/healthz")
 
     assert response.status_code == 503
     body = response.json()
