@@ -130,6 +130,7 @@ def test_the_graph_version_comes_from_the_setting(facebook, graph, settings):
     )
 
     facebook.publish(text="Hola")
+    assert len(graph.calls) == 1
 
 
 def test_publish_photo_uploads_the_file_with_the_text_and_link(facebook, graph, settings, tmp_path):
@@ -388,18 +389,21 @@ def test_hide_and_unhide_a_comment(facebook, graph, method, value):
     )
 
     getattr(facebook, method)(external_id="122150000000000002_1122334455660002")
+    assert len(graph.calls) == 1
 
 
 def test_delete_a_post(facebook, graph):
     graph.delete(f"{GRAPH}/{P1}", json=payload("facebook", "success"), match=[query()])
 
     facebook.delete(external_id=P1)
+    assert len(graph.calls) == 1
 
 
 def test_deleting_a_post_that_is_already_gone_is_fine(facebook, graph):
     graph.delete(f"{GRAPH}/{P1}", status=400, json=payload("facebook", "error_missing_object"))
 
     facebook.delete(external_id=P1)
+    assert len(graph.calls) == 1
 
 
 def test_fetch_metrics_tolerates_a_retired_insights_metric_and_skips_deleted_posts(facebook, graph):

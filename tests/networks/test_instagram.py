@@ -373,6 +373,7 @@ def test_hide_and_unhide_a_comment(instagram, graph, method, value):
     graph.post(f"{GRAPH}/17858893269000001", json=payload("instagram", "success"), match=[form(hide=value)])
 
     getattr(instagram, method)(external_id="17858893269000001")
+    assert len(graph.calls) == 1
 
 
 def test_delete_and_delete_again(instagram, graph):
@@ -381,6 +382,7 @@ def test_delete_and_delete_again(instagram, graph):
 
     instagram.delete(external_id="17858893269000002")
     instagram.delete(external_id="17858893269000002")
+    assert len(graph.calls) == 2
 
 
 def test_fetch_metrics_reads_counts_and_each_insight_apart(instagram, graph):

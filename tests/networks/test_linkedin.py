@@ -173,6 +173,7 @@ def test_the_version_header_comes_from_the_setting(linkedin, settings):
         )
 
         linkedin.publish(text="Hola")
+        assert len(mock.calls) == 1
 
 
 def test_publish_image_initializes_uploads_and_attaches_it_with_alt_text(linkedin, api, settings, tmp_path):
@@ -330,6 +331,7 @@ def test_deleting_a_post_already_gone_is_fine(linkedin, api):
     api.delete(f"{API}/posts/{encoded(SHARE)}", status=404, json=payload("linkedin", "error_not_found"))
 
     linkedin.delete(external_id=SHARE)
+    assert len(api.calls) == 1
 
 
 def test_fetch_metrics_reads_share_statistics_for_shares_and_ugc_posts(linkedin, api):

@@ -368,6 +368,7 @@ def test_deleting_a_status_already_gone_is_fine(mastodon, api):
     api.delete(f"{INSTANCE}/api/v1/statuses/1", status=404, json=payload("mastodon", "error_not_found"))
 
     mastodon.delete(external_id="1")
+    assert len(api.calls) == 1
 
 
 def test_fetch_metrics_reads_the_counts_and_leaves_out_missing_statuses(mastodon, api):

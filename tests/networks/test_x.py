@@ -120,6 +120,7 @@ def test_publish_keeps_a_link_already_in_the_text_once(x, api):
     )
 
     x.publish(text="Ayudas: https://gva.es/ayudas", link="https://gva.es/ayudas")
+    assert len(api.calls) == 1
 
 
 def test_publish_image_uploads_it_through_v2_with_alt_text(x, api, settings, tmp_path):
@@ -196,6 +197,7 @@ def test_publish_at_exactly_280_weighted_characters_goes_out(x, api):
     )
 
     x.publish(text=text, link="https://gva.es/una-direccion-muy-larga-que-t-co-acorta")
+    assert len(api.calls) == 1
 
 
 def test_find_recent_posts_reads_the_own_timeline(x, api):
@@ -474,6 +476,7 @@ def test_deleting_a_post_x_no_longer_has_is_fine(x, api):
     api.delete(f"{API}/tweets/1897100000000000009", status=404, json=payload("x", "error_not_found"))
 
     x.delete(external_id="1897100000000000009")
+    assert len(api.calls) == 1
 
 
 def test_fetch_metrics_reads_public_metrics_and_leaves_out_missing_posts(x, api):
