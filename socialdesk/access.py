@@ -28,6 +28,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.WORK_DESK,
             Capability.READ_METRICS,
             Capability.VIEW_CHANNELS,
+            # She is the one who finds a channel needing reconnection at noon on a Saturday.
+            Capability.MANAGE_CHANNELS,
         }
     ),
     # The supervisor reads how the desk responds and changes nothing.

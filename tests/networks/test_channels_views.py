@@ -76,22 +76,18 @@ def test_people_without_the_channels_capability_are_refused(client, request, rol
     assert client.post(disable_url(mastodon)).status_code == 403
 
 
-def test_the_manager_sees_the_channels_but_changes_nothing(client, manager, mastodon):
+def test_the_manager_connects_reconnects_and_disables_like_the_administrator(client, manager, mastodon):
     client.force_login(manager)
 
-    page = client.get(CHANNELS)
+    html = client.get(CHANNELS).content.decode()
 
-    assert page.status_code == 200
-    html = page.content.decode()
     assert "Ocupació GVA" in html
-    assert "Connect an account" not in html
-    assert disable_url(mastodon) not in html
-    assert "Reconnect" not in html
-    assert client.get(disable_url(mastodon)).status_code == 403
-    assert client.post(disable_url(mastodon)).status_code == 403
-    assert client.get(reverse("networks:connect_mastodon")).status_code == 403
+    assert "Connect an account" in html
+    assert f'href="{disable_url(mastodon)}"' in html
+    assert client.get(reverse("networks:connect_mastodon")).status_code == 200
+    assert client.post(disable_url(mastodon)).status_code == 302
     mastodon.refresh_from_db()
-    assert mastodon.status == ChannelStatus.ACTIVE
+    assert mastodon.status == ChannelStatus.DISABLED
 
 
 def test_the_administrator_sees_every_action(admin_client, mastodon):

@@ -285,8 +285,8 @@ def test_an_unknown_network_is_not_found(admin_client):
     assert admin_client.get(reverse("networks:connect", args=["sandbox"])).status_code == 404
 
 
-@pytest.mark.parametrize("role", ["manager", "supervisor", "outsider"])
-def test_only_administrators_connect(client, request, role):
+@pytest.mark.parametrize("role", ["supervisor", "outsider"])
+def test_only_administrators_and_the_manager_connect(client, request, role):
     client.force_login(request.getfixturevalue(role))
 
     assert client.get(reverse("networks:connect", args=["x"])).status_code == 403
