@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.core.files.storage import default_storage
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from networks.base import (
@@ -59,15 +58,14 @@ from networks.base import (
 from networks.graph import (
     MESSAGING_WINDOW,
     GraphClient,
-    conversation_messages,
     cursor_time,
+    ensure_reply_window_open,
     epoch_time,
     format_cursor_time,
     json_param,
-    last_message_from,
     messaging_events,
-    messaging_window_closed_reason,
     parse_time,
+    recent_private_messages,
 )
 from networks.models import Network
 
@@ -77,7 +75,6 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/bmp", "i
 # Comments are looked for on this many of the Page's latest posts; older posts are webhook territory.
 RECENT_POSTS_SCANNED = 25
 COMMENT_FIELDS = "id,message,from,created_time,parent{id}"
-CONVERSATION_FIELDS = "participants,updated_time,messages.limit(25){id,message,from,created_time}"
 METRIC_FIELDS = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
 IMPRESSIONS_METRIC = "post_total_media_view_unique"
 CLICKS_METRIC = "post_clicks"
@@ -244,30 +241,14 @@ class FacebookConnector(Connector):
         return messages
 
     def _new_private_messages(self, *, after: datetime) -> list[InboundMessage]:
-        conversations = self.graph.pages(
-            f"{self.page_id}/conversations",
-            max_pages=2,
-            platform="messenger",
-            fields=CONVERSATION_FIELDS,
-            limit=25,
+        return recent_private_messages(
+            self.graph, page_id=self.page_id, platform="messenger", account_id=self.page_id, after=after
         )
-        messages = []
-        for conversation in conversations:
-            if parse_time(conversation["updated_time"]) <= after:
-                break
-            messages.extend(conversation_messages(conversation, account_id=self.page_id, after=after))
-        return messages
 
     def _send_private(self, *, person_id: str, text: str) -> PublishResult:
-        conversations = self.graph.get(
-            f"{self.page_id}/conversations",
-            platform="messenger",
-            user_id=person_id,
-            fields="messages.limit(25){from,created_time}",
+        ensure_reply_window_open(
+            self.graph, page_id=self.page_id, platform="messenger", person_id=person_id, network_name=NETWORK_NAME
         )
-        last = last_message_from(conversations, person_id=person_id)
-        if last is None or timezone.now() - last > MESSAGING_WINDOW:
-            raise Rejected(messaging_window_closed_reason(NETWORK_NAME))
         sent = self.graph.call(
             self.graph.api.put_object,
             self.page_id,

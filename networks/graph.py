@@ -312,6 +312,38 @@ def conversation_messages(conversation: dict, *, account_id: str, after: datetim
     return messages
 
 
+CONVERSATION_FIELDS = "participants,updated_time,messages.limit(25){id,message,from,created_time}"
+
+
+def recent_private_messages(graph, *, page_id: str, platform: str, account_id: str, after: datetime) -> list[InboundMessage]:
+    """Private messages written after ``after`` in the Page's conversations on ``platform``
+    ("messenger" or "instagram"); conversations come newest first, so the walk stops at the first
+    one untouched since then."""
+    conversations = graph.pages(
+        f"{page_id}/conversations", max_pages=2, platform=platform, fields=CONVERSATION_FIELDS, limit=25
+    )
+    messages = []
+    for conversation in conversations:
+        if parse_time(conversation["updated_time"]) <= after:
+            break
+        messages.extend(conversation_messages(conversation, account_id=account_id, after=after))
+    return messages
+
+
+def ensure_reply_window_open(graph, *, page_id: str, platform: str, person_id: str, network_name: str) -> None:
+    """Refuse (Rejected) before calling the Send API when the person last wrote more than
+    MESSAGING_WINDOW ago: Meta counts out-of-window sends against the Page."""
+    conversations = graph.get(
+        f"{page_id}/conversations",
+        platform=platform,
+        user_id=person_id,
+        fields="messages.limit(25){from,created_time}",
+    )
+    last = last_message_from(conversations, person_id=person_id)
+    if last is None or timezone.now() - last > MESSAGING_WINDOW:
+        raise Rejected(messaging_window_closed_reason(network_name))
+
+
 def last_message_from(conversations: dict, *, person_id: str) -> datetime | None:
     """When the person last wrote, in the answer to `/{page}/conversations?user_id=…` with
     `messages{from,created_time}`; None when they never did."""

@@ -66,15 +66,14 @@ from networks.base import (
 from networks.graph import (
     MESSAGING_WINDOW,
     GraphClient,
-    conversation_messages,
     cursor_time,
+    ensure_reply_window_open,
     epoch_time,
     format_cursor_time,
     json_param,
-    last_message_from,
     messaging_events,
-    messaging_window_closed_reason,
     parse_time,
+    recent_private_messages,
 )
 from networks.models import Network
 
@@ -86,7 +85,6 @@ COMMENT_FIELDS = (
     "id,text,timestamp,username,from,parent_id,replies{id,text,timestamp,username,from,parent_id}"
 )
 TAG_FIELDS = "id,caption,username,timestamp,permalink"
-CONVERSATION_FIELDS = "participants,updated_time,messages.limit(25){id,message,from,created_time}"
 PUBLISHING_WINDOW = timedelta(hours=24)
 
 
@@ -308,30 +306,14 @@ class InstagramConnector(Connector):
         ]
 
     def _new_private_messages(self, *, page_id: str, after: datetime) -> list[InboundMessage]:
-        conversations = self.graph.pages(
-            f"{page_id}/conversations",
-            max_pages=2,
-            platform="instagram",
-            fields=CONVERSATION_FIELDS,
-            limit=25,
+        return recent_private_messages(
+            self.graph, page_id=page_id, platform="instagram", account_id=self.ig_user_id, after=after
         )
-        messages = []
-        for conversation in conversations:
-            if parse_time(conversation["updated_time"]) <= after:
-                break
-            messages.extend(conversation_messages(conversation, account_id=self.ig_user_id, after=after))
-        return messages
 
     def _send_private(self, *, person_id: str, text: str) -> PublishResult:
-        conversations = self.graph.get(
-            f"{self.page_id}/conversations",
-            platform="instagram",
-            user_id=person_id,
-            fields="messages.limit(25){from,created_time}",
+        ensure_reply_window_open(
+            self.graph, page_id=self.page_id, platform="instagram", person_id=person_id, network_name=NETWORK_NAME
         )
-        last = last_message_from(conversations, person_id=person_id)
-        if last is None or timezone.now() - last > MESSAGING_WINDOW:
-            raise Rejected(messaging_window_closed_reason(NETWORK_NAME))
         sent = self.graph.post(
             f"{self.page_id}/messages",
             recipient=json_param({"id": person_id}),
