@@ -35,7 +35,6 @@ Webhooks: ``normalize_webhook_entry`` turns one ``entry`` of an ``object == "pag
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext
@@ -57,7 +56,7 @@ from networks.base import (
 )
 from networks.graph import (
     MESSAGING_WINDOW,
-    GraphClient,
+    GraphConnectorMixin,
     cursor_time,
     ensure_reply_window_open,
     epoch_time,
@@ -80,7 +79,8 @@ IMPRESSIONS_METRIC = "post_total_media_view_unique"
 CLICKS_METRIC = "post_clicks"
 
 
-class FacebookConnector(Connector):
+class FacebookConnector(GraphConnectorMixin, Connector):
+    NETWORK_LABEL = NETWORK_NAME
     network = Network.FACEBOOK
     capabilities = Capabilities(
         max_length=MAX_POST_LENGTH,
@@ -95,11 +95,6 @@ class FacebookConnector(Connector):
     # Messenger's conversations endpoint allows 2 calls per second per Page; comments are cheap.
     poll_interval = timedelta(minutes=2)
 
-    @cached_property
-    def graph(self) -> GraphClient:
-        return GraphClient(
-            access_token=self.channel.credentials.get("access_token", ""), network_name=NETWORK_NAME
-        )
 
     @property
     def page_id(self) -> str:

@@ -20,6 +20,7 @@ Webhook payloads (``/webhooks/meta/``) are normalized by ``facebook.normalize_we
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import facebook
 import requests
@@ -113,6 +114,19 @@ class GraphClient:
             if not page.get("paging", {}).get("next") or not after:
                 return
             params = {**params, "after": after}
+
+
+class GraphConnectorMixin:
+    """The Graph client of a Facebook or Instagram connector, built once from the channel's token.
+    The class using it sets NETWORK_LABEL (the network's name in error messages)."""
+
+    NETWORK_LABEL = ""
+
+    @cached_property
+    def graph(self) -> GraphClient:
+        return GraphClient(
+            access_token=self.channel.credentials.get("access_token", ""), network_name=self.NETWORK_LABEL
+        )
 
 
 def graph_error(

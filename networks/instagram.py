@@ -40,7 +40,6 @@ Webhooks: ``normalize_webhook_entry`` turns one ``entry`` of an ``object == "ins
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -65,7 +64,7 @@ from networks.base import (
 )
 from networks.graph import (
     MESSAGING_WINDOW,
-    GraphClient,
+    GraphConnectorMixin,
     cursor_time,
     ensure_reply_window_open,
     epoch_time,
@@ -88,7 +87,8 @@ TAG_FIELDS = "id,caption,username,timestamp,permalink"
 PUBLISHING_WINDOW = timedelta(hours=24)
 
 
-class InstagramConnector(Connector):
+class InstagramConnector(GraphConnectorMixin, Connector):
+    NETWORK_LABEL = NETWORK_NAME
     network = Network.INSTAGRAM
     capabilities = Capabilities(
         max_length=MAX_CAPTION_LENGTH,
@@ -102,11 +102,6 @@ class InstagramConnector(Connector):
     )
     poll_interval = timedelta(minutes=2)
 
-    @cached_property
-    def graph(self) -> GraphClient:
-        return GraphClient(
-            access_token=self.channel.credentials.get("access_token", ""), network_name=NETWORK_NAME
-        )
 
     @property
     def ig_user_id(self) -> str:
