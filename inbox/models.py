@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from networks.base import InboundKind
@@ -352,3 +353,122 @@ class Reply(models.Model):
     @property
     def retryable(self) -> bool:
         return self.state in (ReplyState.FAILED, ReplyState.UNKNOWN)
+
+
+class MessageRevision(models.Model):
+    """A text a message had before the citizen edited it on the network: edits keep the history."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("message")
+    )
+    text = models.TextField(_("earlier text"))
+    # When this text stopped being the current one (we saw the edit).
+    replaced_at = models.DateTimeField(_("replaced at"))
+
+    class Meta:
+        ordering = ["replaced_at", "id"]
+        verbose_name = _("earlier version of a message")
+        verbose_name_plural = _("earlier versions of messages")
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Answer(models.Model):
+    """The organisation's answers library: a short vetted answer to a frequent question, with the
+    link to the procedure, searchable from the reply composer while typing."""
+
+    question = models.CharField(_("question"), max_length=300)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    text = models.TextField(_("answer"))
+    link = models.URLField(_("link to the procedure"), max_length=2000, blank=True)
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["question", "id"]
+        verbose_name = _("library answer")
+        verbose_name_plural = _("answers library")
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class DepartmentContact(models.Model):
+    """Address book of the organisation's units, for asking a colleague about a hard question."""
+
+    name = models.CharField(_("unit or person"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    topics = models.CharField(_("what they know about"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("department contact")
+        verbose_name_plural = _("department contacts")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class ColleagueRequestState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for colleague")
+    ANSWERED = "answered", _("Answered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ColleagueRequest(models.Model):
+    """A question forwarded by e-mail to a department contact; the answer comes back as a note."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="colleague_requests", verbose_name=_("conversation")
+    )
+    contact = models.ForeignKey(
+        DepartmentContact, on_delete=models.PROTECT, related_name="requests", verbose_name=_("asked")
+    )
+    question = models.TextField(_("question"))
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("asked by")
+    )
+    asked_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    # Secret part of the reply-to address and of the e-mail's Message-ID: a reply is matched by it.
+    token = models.CharField(_("reply token"), max_length=64, unique=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ColleagueRequestState.choices, default=ColleagueRequestState.WAITING
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer_note = models.OneToOneField(
+        Note, on_delete=models.SET_NULL, null=True, blank=True, related_name="colleague_request"
+    )
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        verbose_name = _("question to a colleague")
+        verbose_name_plural = _("questions to colleagues")
+        indexes = [models.Index(fields=["conversation", "state"], name="colleague_request_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} · {self.question[:40]}"
+
+
+class AlertPreference(models.Model):
+    """What a user wants by e-mail when she is not at the desk."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_alerts")
+    # One e-mail per priority message that arrives outside working hours.
+    priority_off_hours = models.BooleanField(_("e-mail me priority messages outside working hours"), default=False)
+    daily_digest = models.BooleanField(_("send me a daily digest"), default=False)
+    # Blank: the user's own address.
+    email = models.EmailField(_("send to"), blank=True)
+    last_digest_at = models.DateTimeField(_("last digest sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert preference")
+        verbose_name_plural = _("alert preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}"

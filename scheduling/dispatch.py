@@ -32,6 +32,7 @@ from networks.base import (
 from networks.models import ChannelStatus
 from networks.registry import connector_for
 from networks.services import channel_mark_needs_reconnect
+from scheduling.media import post_media
 from scheduling.models import Delivery, DeliveryState, HeldReason
 from scheduling.pause import publishing_pause_open
 
@@ -84,7 +85,7 @@ def delivery_publish(*, delivery_id: int) -> None:
         return
     connector = connector_for(delivery.channel)
     try:
-        result = connector.publish(text=delivery.text, link=delivery.post.link)
+        result = connector.publish(text=delivery.text, link=delivery.post.link, media=post_media(delivery.post))
     except RateLimited as exc:
         _retry_later(delivery, at=exc.until, error=_rate_limited_message(exc))
     except Transient as exc:

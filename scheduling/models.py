@@ -1,10 +1,46 @@
-"""What the desk will say: posts. For now only drafts, created from curated items; the composer and
-publishing (deliveries per channel) come with the publishing issue."""
+"""What the desk will say and when: posts, their deliveries per channel, audience segments, the
+emergency pause and the manager's calendar feed."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def hour_weights_valid(value) -> None:
+    """Priors are a week of weights: 7 lists (Monday first) of 24 non-negative numbers."""
+    from django.core.exceptions import ValidationError
+
+    if value in (None, [], {}):
+        return
+    if (
+        not isinstance(value, list)
+        or len(value) != 7
+        or any(not isinstance(day, list) or len(day) != 24 for day in value)
+        or any(not isinstance(w, int | float) or w < 0 for day in value for w in day)
+    ):
+        raise ValidationError(_("Write 7 lists (Monday to Sunday) of 24 non-negative numbers, one per hour."))
+
+
+class AudienceSegment(models.Model):
+    """Who a post is for (job seekers, people in work …): each has its own online hours, learned per
+    channel by the activity model, with `priors` standing in while data is thin."""
+
+    slug = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    # 7 × 24 weights, Monday 00:00 first, Europe/Madrid hours: how likely this audience is online.
+    priors = models.JSONField(_("prior online hours"), default=list, blank=True, validators=[hour_weights_valid])
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("audience segment")
+        verbose_name_plural = _("audience segments")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PostStatus(models.TextChoices):
@@ -24,6 +60,17 @@ class Post(models.Model):
         related_name="posts",
         verbose_name=_("topic"),
     )
+    segment = models.ForeignKey(
+        AudienceSegment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("audience"),
+    )
+    # One image per post (Instagram requires it); never published without its alt text.
+    image = models.FileField(_("image"), upload_to="posts/%Y/%m/", blank=True)
+    image_alt_text = models.CharField(_("image description (alt text)"), max_length=1000, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT
     )
@@ -167,3 +214,21 @@ class PublishingPause(models.Model):
 
     def __str__(self) -> str:
         return self.reason[:80]
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in the address of a user's iCalendar feed (her own calendar app reads it without
+    logging in); replacing it cuts off every copy of the old address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_token"
+    )
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed address")
+        verbose_name_plural = _("calendar feed addresses")
+
+    def __str__(self) -> str:
+        return f"{self.user}"
