@@ -49,6 +49,20 @@ class PostStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
 
 
+class PostOrigin(models.TextChoices):
+    DESK = "desk", _("Composed in SocialDesk")
+    # Published from the network's own app (her phone): picked up from the channel's timeline.
+    NETWORK = "network", _("Published outside SocialDesk")
+
+
+class EchoState(models.TextChoices):
+    NONE = "", _("No echoes")
+    # A post made outside SocialDesk, waiting for the manager to echo it or not.
+    OFFERED = "offered", _("Offered for echo")
+    PLANNED = "planned", _("Echoes planned")
+    DISMISSED = "dismissed", _("Not echoed")
+
+
 class Post(models.Model):
     text = models.TextField(_("text"))
     link = models.URLField(_("link"), max_length=2000, blank=True)
@@ -73,6 +87,10 @@ class Post(models.Model):
     image_alt_text = models.CharField(_("image description (alt text)"), max_length=1000, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=PostStatus.choices, default=PostStatus.DRAFT
+    )
+    origin = models.CharField(_("origin"), max_length=10, choices=PostOrigin.choices, default=PostOrigin.DESK)
+    echo_state = models.CharField(
+        _("echoes"), max_length=10, choices=EchoState.choices, default=EchoState.NONE, blank=True
     )
     # The curated item the draft was composed from, if any ("compose from item").
     source_item = models.ForeignKey(
@@ -162,6 +180,10 @@ class Delivery(models.Model):
         related_name="echoes",
         verbose_name=_("echo of"),
     )
+    # An echo placed in an off-hours slot the model knows little about, so that it learns.
+    is_exploration = models.BooleanField(_("exploring an untried hour"), default=False)
+    # Why the planner chose this slot, in plain words for the manager.
+    echo_reason = models.CharField(_("why this time"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -183,6 +205,56 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id} @ {self.scheduled_at:%Y-%m-%d %H:%M}: {self.text[:60]}"
+
+
+class DeliveryMetrics(models.Model):
+    """The latest engagement figures the network reports for one published delivery (the activity
+    model's raw data). None: the network does not report that figure."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.CASCADE, related_name="metrics")
+    impressions = models.PositiveIntegerField(_("impressions"), null=True, blank=True)
+    likes = models.PositiveIntegerField(_("likes"), null=True, blank=True)
+    shares = models.PositiveIntegerField(_("shares"), null=True, blank=True)
+    comments = models.PositiveIntegerField(_("comments"), null=True, blank=True)
+    clicks = models.PositiveIntegerField(_("clicks"), null=True, blank=True)
+    # Interactions (likes + shares + comments + clicks) the activity model reads.
+    engagement = models.FloatField(_("engagement"), default=0)
+    fetched_at = models.DateTimeField(_("fetched at"))
+
+    class Meta:
+        verbose_name = _("delivery metrics")
+        verbose_name_plural = _("delivery metrics")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}: {self.engagement}"
+
+
+class EchoRule(models.Model):
+    """How one channel echoes: how many off-hours repeats per live post, how far apart, whether
+    posts made outside SocialDesk are echoed without asking."""
+
+    channel = models.OneToOneField(
+        "networks.Channel", on_delete=models.CASCADE, related_name="echo_rule", verbose_name=_("channel")
+    )
+    is_enabled = models.BooleanField(_("echo live posts"), default=True)
+    echoes_per_post = models.PositiveSmallIntegerField(_("echoes per live post"), default=2)
+    min_gap_minutes = models.PositiveIntegerField(_("minimum minutes between posts on this channel"), default=120)
+    # Share of echoes placed in untried off-hours slots so the activity model learns (0 to 1).
+    exploration_share = models.FloatField(_("share of echoes exploring untried hours"), default=0.2)
+    auto_echo_outside_posts = models.BooleanField(_("echo posts made outside SocialDesk automatically"), default=False)
+    default_segment = models.ForeignKey(
+        AudienceSegment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("default audience"),
+    )
+    # Until when the channel's own timeline has been read for posts made outside SocialDesk.
+    timeline_checked_at = models.DateTimeField(_("timeline read until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("echo rule")
+        verbose_name_plural = _("echo rules")
+
+    def __str__(self) -> str:
+        return f"{self.channel}"
 
 
 class PublishingPause(models.Model):
