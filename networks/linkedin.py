@@ -110,6 +110,8 @@ class LinkedInConnector(Connector):
         hide_comments=False,
         quote_posts=False,
         media_required=False,
+        # 422 "duplicate" for the text of a recent post: echoes must vary it.
+        duplicate_text_rejected=True,
     )
     # LinkedIn counts calls per member and app per day: a quarter of an hour is enough for comments.
     poll_interval = timedelta(minutes=15)
