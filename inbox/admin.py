@@ -5,9 +5,20 @@ The administrator role runs accounts and people and is not to read citizens' con
 """
 
 from django.contrib import admin
+from django.db import models
 
-from inbox.models import CannedReply, Contact, Conversation, Identity, Message, PriorityWord
+from inbox.models import (
+    Answer,
+    CannedReply,
+    Contact,
+    Conversation,
+    DepartmentContact,
+    Identity,
+    Message,
+    PriorityWord,
+)
 from socialdesk.access import Capability, user_can
+from socialdesk.admin import AdministratorAdmin
 
 
 class DeskReadOnlyAdmin(admin.ModelAdmin):
@@ -88,3 +99,36 @@ class PriorityWordAdmin(DeskSettingsAdmin):
 class CannedReplyAdmin(DeskSettingsAdmin):
     list_display = ["title", "keywords"]
     search_fields = ["title", "keywords", "text"]
+
+
+# The organisation's reference data, not citizens' conversations: the administrator keeps it up to
+# date on the admin site (the manager edits answers on /inbox/answers/ too).
+
+
+@admin.register(DepartmentContact)
+class DepartmentContactAdmin(AdministratorAdmin):
+    list_display = ["name", "email", "topics", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "email", "topics"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Questions sent keep pointing at their contact: take one out of use instead.
+        return False
+
+
+@admin.register(Answer)
+class AnswerAdmin(AdministratorAdmin):
+    list_display = ["question", "language", "is_active", "updated_at", "updated_by"]
+    list_filter = ["is_active", "language"]
+    list_select_related = ["updated_by"]
+    search_fields = ["question", "keywords", "text"]
+    fields = ["question", "keywords", "text", "link", "language", "is_active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_delete_permission(self, request, obj=None):
+        # The library keeps what the organisation once said: take an answer out of use instead.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
