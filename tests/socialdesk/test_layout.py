@@ -74,7 +74,7 @@ def test_landmarks_and_skip_link(manager_client):
     assert page.find("meta", name="viewport", content="width=device-width, initial-scale=1")
 
 
-NAVIGATION = ["Hoy", "Bandeja de entrada", "Curación de contenidos", "Programación", "Métricas", "Canales"]
+NAVIGATION = ["Hoy", "Bandeja de entrada", "Curación de contenidos", "Publicar", "Programación", "Métricas", "Canales"]
 
 
 @pytest.mark.parametrize(
