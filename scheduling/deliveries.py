@@ -11,10 +11,17 @@ from scheduling.models import Delivery, DeliveryState, Post
 
 # The states in which a delivery is the manager's to change: nothing is in flight to the network.
 CHANGEABLE_STATES = (DeliveryState.SCHEDULED, DeliveryState.HELD, DeliveryState.FAILED)
+# What the calendar lets her move or drop: waiting for its time, or held for her decision (a failed
+# one is fixed first, on the attention page).
+MOVABLE_STATES = (DeliveryState.SCHEDULED, DeliveryState.HELD)
 
 
 class DeliveryNotChangeable(Exception):
     """The delivery is being published or is already done; it cannot be changed now."""
+
+
+class DeliveryTimeInPast(ValueError):
+    """A delivery cannot be moved to a time that has passed: moving one must never publish it."""
 
 
 def delivery_schedule(
@@ -56,6 +63,22 @@ def delivery_reschedule(
             locked.text = text
         locked.save()
     return locked
+
+
+def delivery_move(
+    *, delivery: Delivery, at: datetime, text: str | None = None, now: datetime | None = None
+) -> Delivery:
+    """Move a waiting (scheduled or held) delivery to a later time, with a corrected text if given.
+
+    A time that has passed is refused, so a move never sends anything at once; during the emergency
+    pause the delivery simply waits, scheduled, like every other."""
+    if at <= (now or timezone.now()):
+        raise DeliveryTimeInPast(at.isoformat())
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.state not in MOVABLE_STATES:
+            raise DeliveryNotChangeable(locked.get_state_display())
+        return delivery_reschedule(delivery=locked, at=at, text=text)
 
 
 def delivery_cancel(*, delivery: Delivery) -> Delivery:

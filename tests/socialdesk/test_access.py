@@ -23,6 +23,10 @@ PUBLIC_VIEWS = {
     "django.views.i18n.set_language": "choosing the language, also on the sign-in page",
     "socialdesk.views.healthz": "probed by the load balancer and monitoring, reveals no data",
     "networks.views.meta_webhook": "called by Meta; every delivery is checked by its X-Hub-Signature-256",
+    "scheduling.views_calendar.calendar_feed": (
+        "read by the manager's calendar app, which cannot sign in: the secret token in the address "
+        "stands for her (404 for any other token)"
+    ),
 }
 # The admin site (socialdesk.admin_site) checks staff status and the role in every one of its own views.
 PUBLIC_NAMESPACES = {"admin"}
