@@ -124,10 +124,8 @@ def colleague_ask(
         logger.warning("Question %s to a colleague not sent: %s", colleague_request.pk, exc)
         colleague_request.delete()
         raise InboxRefused(gettext("The e-mail could not be sent; try again later.")) from exc
-    # No audit action of its own (adding one needs a migration of socialdesk): the target's type
-    # (inbox.ColleagueRequest) and details say it was a question to a colleague, not a citizen reply.
     audit_record(
-        action=AuditAction.REPLY_SENT,
+        action=AuditAction.COLLEAGUE_ASKED,
         actor=actor,
         target=colleague_request,
         details={

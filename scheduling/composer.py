@@ -21,6 +21,8 @@ from networks.registry import CONNECTORS
 from scheduling.deliveries import delivery_schedule
 from scheduling.media import ImageFacts
 from scheduling.models import AudienceSegment, EchoRule, Post, PostStatus
+from socialdesk.audit import audit_record
+from socialdesk.models.audit import AuditAction
 
 # Networks whose arithmetic is not plain characters or graphemes (URLs weigh 23, and more).
 SPECIAL_LENGTHS: dict[str, Callable[[str], int]] = {
@@ -202,4 +204,10 @@ def post_compose(
         when = at or timezone.now()
         for channel, variant in variants.items():
             delivery_schedule(post=post, channel=channel, text=variant, at=when)
+        audit_record(
+            action=AuditAction.POST_PUBLISHED,
+            actor=actor,
+            target=post,
+            details={"at": when.isoformat(), "live": at is None, "channels": [c.pk for c in variants]},
+        )
     return post

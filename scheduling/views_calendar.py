@@ -38,7 +38,9 @@ from scheduling.composer import variant_check
 from scheduling.deliveries import DeliveryNotChangeable, DeliveryTimeInPast, delivery_cancel, delivery_move
 from scheduling.models import Delivery, DeliveryState
 from socialdesk.access import Capability, require, user_can
+from socialdesk.audit import audit_record
 from socialdesk.business_calendar import business_calendar
+from socialdesk.models.audit import AuditAction
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -176,6 +178,13 @@ def event_move(request: HttpRequest, delivery_id: int) -> HttpResponse:
     except DeliveryNotChangeable:
         _not_changeable(request)
     else:
+        audit_record(
+            action=AuditAction.DELIVERY_MOVED,
+            actor=request.user,
+            target=delivery,
+            details={"to": at.isoformat(), "text_changed": form.cleaned_data["text"] != delivery.text},
+            request=request,
+        )
         when = formats.date_format(timezone.localtime(at), "j M Y, H:i")
         messages.success(request, gettext("Moved to %(when)s.") % {"when": when})
     return _back(request, anchor=f"delivery-{delivery.pk}")
@@ -190,6 +199,7 @@ def event_cancel(request: HttpRequest, delivery_id: int) -> HttpResponse:
     except DeliveryNotChangeable:
         _not_changeable(request)
     else:
+        audit_record(action=AuditAction.DELIVERY_CANCELLED, actor=request.user, target=delivery, request=request)
         messages.success(request, gettext("Cancelled: it will not be published."))
     return _back(request)
 
@@ -201,6 +211,7 @@ def event_cancel(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @require_POST
 def feed_renew(request: HttpRequest) -> HttpResponse:
     calendar_feed_token_renew(user=request.user)
+    audit_record(action=AuditAction.CALENDAR_FEED_RENEWED, actor=request.user, target=request.user, request=request)
     messages.success(
         request, gettext("Your calendar has a new address. The old one, if you had one, no longer works.")
     )

@@ -19,6 +19,12 @@ class AuditAction(models.TextChoices):
     PUBLISHING_PAUSED = "publishing_paused", _("Publishing paused")
     PUBLISHING_RESUMED = "publishing_resumed", _("Publishing resumed")
     DATA_ERASED = "data_erased", _("Personal data erased")
+    ECHO_RULE_CHANGED = "echo_rule_changed", _("Echo rule changed")
+    POST_PUBLISHED = "post_published", _("Post published or scheduled")
+    DELIVERY_MOVED = "delivery_moved", _("Scheduled post moved or edited")
+    DELIVERY_CANCELLED = "delivery_cancelled", _("Scheduled post cancelled")
+    CALENDAR_FEED_RENEWED = "calendar_feed_renewed", _("Calendar feed address renewed")
+    COLLEAGUE_ASKED = "colleague_asked", _("Question sent to a colleague")
 
 
 class AuditEvent(models.Model):

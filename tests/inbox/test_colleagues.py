@@ -134,7 +134,7 @@ def test_the_e_mail_is_in_the_desks_language_whatever_the_managers(manager_clien
 def test_asking_is_audited_as_a_question_to_a_colleague(manager_client, manager, conversation, contact):
     ask(manager_client, conversation, contact)
 
-    event = AuditEvent.objects.get(action=AuditAction.REPLY_SENT)
+    event = AuditEvent.objects.get(action=AuditAction.COLLEAGUE_ASKED)
     assert (event.actor, event.target_type) == (manager, "inbox.ColleagueRequest")
     assert event.details["kind"] == "question_to_colleague"
     assert event.details["to"] == "formacion@ayto.example.org"
@@ -155,7 +155,7 @@ def test_when_the_mail_server_refuses_nothing_is_left_waiting(
     assert response.status_code == 400
     assert response.context["ask_form"].non_field_errors()
     assert not ColleagueRequest.objects.exists()
-    assert not AuditEvent.objects.filter(action=AuditAction.REPLY_SENT).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.COLLEAGUE_ASKED).exists()
 
 
 @pytest.mark.parametrize("question", ["", "   "])

@@ -22,6 +22,7 @@ from scheduling.dispatch import deliveries_claim_due
 from scheduling.models import Delivery, DeliveryState, HeldReason
 from scheduling.pause import publishing_pause
 from socialdesk.models import WorkingInterval
+from socialdesk.models.audit import AuditAction, AuditEvent
 from tests.networks.fixtures import make_sandbox_channel
 from tests.socialdesk.test_layout import _colours, contrast, csp_violations
 
@@ -309,6 +310,8 @@ def test_the_form_keeps_line_breaks_as_they_were(manager_client, make_delivery):
 
     delivery.refresh_from_db()
     assert (delivery.scheduled_at, delivery.text) == (local(2026, 10, 22, 20), "Primera línea\nSegunda línea")
+    event = AuditEvent.objects.get(action=AuditAction.DELIVERY_MOVED)
+    assert (event.target_id, event.details["to"]) == (str(delivery.pk), local(2026, 10, 22, 20).isoformat())
 
 
 def test_a_held_delivery_moved_to_a_new_time_waits_for_it_again(manager_client, make_delivery):
@@ -335,6 +338,7 @@ def test_moving_into_the_past_is_refused(manager_client, make_delivery, at):
     delivery.refresh_from_db()
     assert (delivery.state, delivery.scheduled_at) == (DeliveryState.SCHEDULED, local(2026, 10, 22, 9))
     assert message_tags(response) == ["error"]
+    assert not AuditEvent.objects.filter(action=AuditAction.DELIVERY_MOVED).exists()
 
 
 @pytest.mark.parametrize("state", [DeliveryState.PUBLISHED, DeliveryState.SENDING, DeliveryState.CANCELLED])
@@ -405,6 +409,8 @@ def test_the_manager_cancels_a_delivery(manager_client, make_delivery):
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.CANCELLED
     assert (response.status_code, response["HX-Refresh"]) == (204, "true")
+    event = AuditEvent.objects.get(action=AuditAction.DELIVERY_CANCELLED)
+    assert (event.target_id, event.actor.role) == (str(delivery.pk), "manager")
     assert delivery.pk not in placed_in_week(week_page(manager_client))
 
 

@@ -14,6 +14,7 @@ from networks.models import Channel, Network
 from scheduling.composer import variant_check
 from scheduling.models import AudienceSegment, Delivery, DeliveryState, EchoRule, Post, PostStatus
 from scheduling.services import post_draft_from_item
+from socialdesk.models.audit import AuditAction, AuditEvent
 from tests.curation.items import make_item
 from tests.networks.fixtures import make_sandbox_channel
 
@@ -71,6 +72,9 @@ def test_publish_now_makes_one_delivery_per_channel_with_its_own_text(
         DeliveryState.SCHEDULED,
     )
     assert delivery.due_at <= timezone.now()
+    event = AuditEvent.objects.get(action=AuditAction.POST_PUBLISHED)
+    assert (event.actor, event.target_id, event.details["live"]) == (manager, str(post.pk), True)
+    assert event.details["channels"] == [sandbox_channel.pk]
 
 
 def test_schedule_at_a_time_uses_the_main_text_when_no_variant(manager_client, sandbox_channel, job_seekers):
@@ -96,6 +100,7 @@ def test_a_text_too_long_is_refused_before_anything_is_scheduled(manager_client,
     response = manager_client.post(URL, {"text": "a" * 501, "channels": [sandbox_channel.pk], "when": "now"})
     assert response.status_code == 400
     assert not Post.objects.exists() and not Delivery.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.POST_PUBLISHED).exists()
 
 
 def test_a_draft_keeps_no_deliveries_and_finishing_a_draft_schedules_it(
