@@ -21,6 +21,7 @@ from networks.models import Channel, ChannelStatus
 from scheduling.activity import ACTIVITY_TIME_ZONE, activity_week
 from scheduling.echo_planner import EchoSlot, echo_slots_choose
 from scheduling.echo_text import echo_texts_vary
+from scheduling.media import post_image_facts
 from scheduling.models import Delivery, DeliveryState, EchoRule, EchoState, Post, PostOrigin
 from socialdesk.audit import audit_record
 from socialdesk.business_calendar import business_calendar
@@ -77,7 +78,11 @@ def echoes_plan(*, delivery: Delivery, now: datetime) -> list[Delivery]:
             return []
         slots = _slots_choose(original=original, rule=rule, now=now)
         texts = echo_texts_vary(
-            channel=original.channel, text=original.text, link=original.post.link, count=len(slots)
+            channel=original.channel,
+            text=original.text,
+            link=original.post.link,
+            count=len(slots),
+            image=post_image_facts(original.post),
         )
         echoes = Delivery.objects.bulk_create(
             _echo(original, slot=slot, text=text) for slot, text in zip(slots, texts, strict=False)

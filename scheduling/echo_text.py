@@ -25,6 +25,7 @@ from networks.base import LinkHandling
 from networks.models import Channel
 from networks.registry import CONNECTORS
 from scheduling.composer import variant_check
+from scheduling.media import ImageFacts
 
 ELLIPSIS = "…"
 # Enough lead-ins per language for the most echoes a rule allows (six), each one different.
@@ -54,12 +55,15 @@ _WORD_END = re.compile(r"\s+")
 _TRAILING_PUNCTUATION = ",;:-–—([{«\"'"
 
 
-def echo_texts_vary(*, channel: Channel, text: str, link: str, count: int) -> list[str]:
+def echo_texts_vary(
+    *, channel: Channel, text: str, link: str, count: int, image: ImageFacts | None = None
+) -> list[str]:
     """Up to ``count`` echo texts for ``text`` on ``channel``, each fitting the network's limit.
 
     On networks that refuse repeated text none equals the original or another echo (compared with
     whitespace collapsed, as the networks do); fewer than ``count`` come back when no more distinct
-    texts fit."""
+    texts fit. ``image``: the post's image, which changes what some networks count (the link goes
+    into the text beside an image on Facebook and LinkedIn)."""
     lead_ins = LEAD_INS.get(detect_language(text), LEAD_INS[DEFAULT_LANGUAGE])
     refuses_repeats = CONNECTORS[channel.network].capabilities.duplicate_text_rejected
     seen = {_normalized(text)}
@@ -67,7 +71,7 @@ def echo_texts_vary(*, channel: Channel, text: str, link: str, count: int) -> li
     for lead_in in lead_ins:
         if len(texts) == count:
             break
-        variant = _with_lead_in(lead_in, text, channel=channel, link=link)
+        variant = _with_lead_in(lead_in, text, channel=channel, link=link, image=image)
         if variant is None and not refuses_repeats:
             variant = text
         if variant is None or (refuses_repeats and _normalized(variant) in seen):
@@ -77,12 +81,14 @@ def echo_texts_vary(*, channel: Channel, text: str, link: str, count: int) -> li
     return texts
 
 
-def _with_lead_in(lead_in: str, text: str, *, channel: Channel, link: str) -> str | None:
+def _with_lead_in(
+    lead_in: str, text: str, *, channel: Channel, link: str, image: ImageFacts | None
+) -> str | None:
     """The lead-in with the whole text, or with as much of it as fits (cut at a word boundary and
     ending in an ellipsis); None when not even one word fits."""
     body = _without_link(text, link, channel=channel)
     whole = lead_in.format(text=body)
-    if _fits(whole, channel=channel, link=link):
+    if _fits(whole, channel=channel, link=link, image=image):
         return whole
     cuts = [match.start() for match in _WORD_END.finditer(body)]
     shortened = [lead_in.format(text=_cut(body, at)) for at in cuts if body[:at].strip()]
@@ -90,7 +96,7 @@ def _with_lead_in(lead_in: str, text: str, *, channel: Channel, link: str) -> st
     low, high, best = 0, len(shortened) - 1, None
     while low <= high:
         middle = (low + high) // 2
-        if _fits(shortened[middle], channel=channel, link=link):
+        if _fits(shortened[middle], channel=channel, link=link, image=image):
             best, low = shortened[middle], middle + 1
         else:
             high = middle - 1
@@ -114,8 +120,8 @@ def _cut(body: str, at: int) -> str:
     return body[:at].rstrip().rstrip(_TRAILING_PUNCTUATION).rstrip() + ELLIPSIS
 
 
-def _fits(text: str, *, channel: Channel, link: str) -> bool:
-    check = variant_check(channel=channel, text=text, link=link)
+def _fits(text: str, *, channel: Channel, link: str, image: ImageFacts | None) -> bool:
+    check = variant_check(channel=channel, text=text, link=link, image=image)
     return check.length <= check.limit
 
 

@@ -36,6 +36,7 @@ from scheduling.calendar import (
 )
 from scheduling.composer import variant_check
 from scheduling.deliveries import DeliveryNotChangeable, DeliveryTimeInPast, delivery_cancel, delivery_move
+from scheduling.media import post_image_facts
 from scheduling.models import Delivery, DeliveryState
 from socialdesk.access import Capability, require, user_can
 from socialdesk.audit import audit_record
@@ -63,7 +64,12 @@ class DeliveryMoveForm(forms.Form):
         if not text.strip():
             raise forms.ValidationError(_("The text cannot be empty."))
         if text != self.delivery.text:
-            check = variant_check(channel=self.delivery.channel, text=text, link=self.delivery.post.link)
+            check = variant_check(
+                channel=self.delivery.channel,
+                text=text,
+                link=self.delivery.post.link,
+                image=post_image_facts(self.delivery.post),
+            )
             if check.remaining < 0:
                 raise forms.ValidationError(
                     _("%(excess)d characters too long for %(network)s."),
