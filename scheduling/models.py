@@ -201,6 +201,21 @@ class Delivery(models.Model):
                 fields=["claimed_at"], condition=models.Q(state="sending"), name="delivery_sending_idx"
             ),
             models.Index(fields=["state", "scheduled_at"], name="delivery_state_idx"),
+            # The activity model and the metrics reader: one channel's published posts by time.
+            models.Index(
+                fields=["channel", "published_at"],
+                condition=models.Q(state="published"),
+                name="delivery_published_idx",
+            ),
+        ]
+        constraints = [
+            # One post on the network is one delivery: a post picked up from the channel's
+            # timeline is recorded once however many workers read it.
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="delivery_unique_network_post",
+            ),
         ]
 
     def __str__(self) -> str:
