@@ -43,6 +43,7 @@ from scheduling.models import (
     PostStatus,
 )
 from socialdesk.audit import audit_record
+from socialdesk.business_calendar import business_calendar
 from socialdesk.models.audit import AuditAction
 
 logger = logging.getLogger(__name__)
@@ -229,7 +230,13 @@ def _outside_post_record(
                 due_at=recent.created_at,
                 published_at=recent.created_at,
             )
-            if echo_state == EchoState.OFFERED and rule.auto_echo_outside_posts:
+            # As for posts from the desk, only a live post made during working hours is echoed by
+            # itself; one she made on a Saturday evening waits on the page for her to decide.
+            if (
+                echo_state == EchoState.OFFERED
+                and rule.auto_echo_outside_posts
+                and business_calendar().is_working_time(recent.created_at)
+            ):
                 _echoes_plan_or_offer(delivery, now=now)
     except IntegrityError:
         return None  # another run recorded it between our check and our insert

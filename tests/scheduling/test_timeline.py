@@ -3,7 +3,7 @@ offered or echoed as the channel's rule says; the cursor only moves after a good
 where the manager echoes them or sets them aside."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -35,6 +35,7 @@ from scheduling.timeline import (
     channels_for_timeline,
 )
 from socialdesk.beat import BEAT_SCHEDULE
+from socialdesk.models import WorkingInterval
 from socialdesk.models.audit import AuditAction, AuditEvent
 from tests.networks.fixtures import inbound
 from tests.socialdesk.test_layout import csp_violations, page_of
@@ -47,6 +48,14 @@ NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 def frozen_clock():
     with time_machine.travel(NOW, tick=False):
         yield
+
+
+@pytest.fixture(autouse=True)
+def office_hours(db):
+    """Monday to Friday, 08:00–15:00 in Madrid: NOW (Thursday 13:00 there) is working time."""
+    WorkingInterval.objects.bulk_create(
+        WorkingInterval(weekday=weekday, starts_at=time(8), ends_at=time(15)) for weekday in range(5)
+    )
 
 
 @pytest.fixture
@@ -223,6 +232,27 @@ def test_a_channel_that_echoes_outside_posts_by_itself_plans_them_at_once(
     assert all(echo.scheduled_at > NOW for echo in echoes)
     delivery.post.refresh_from_db()
     assert delivery.post.echo_state == EchoState.PLANNED
+
+
+def test_an_outside_post_made_off_hours_is_offered_even_when_the_channel_echoes_by_itself(
+    sandbox_account, sandbox_channel, job_seekers
+):
+    EchoRule.objects.create(
+        channel=sandbox_channel, auto_echo_outside_posts=True, default_segment=job_seekers
+    )
+    # Wednesday 4 March 2026, 20:00 in Madrid: after office hours.
+    evening = datetime(2026, 3, 4, 19, 0, tzinfo=UTC)
+    made_on_the_network(
+        sandbox_account,
+        "Publicado por la tarde",
+        minutes_ago=int((NOW - evening).total_seconds() // 60),
+    )
+
+    (delivery,) = channel_timeline_pick_up(channel=sandbox_channel, now=NOW)
+
+    assert not Delivery.objects.filter(echo_of=delivery).exists()
+    delivery.post.refresh_from_db()
+    assert delivery.post.echo_state == EchoState.OFFERED
 
 
 def test_if_planning_fails_the_post_is_offered_not_lost(sandbox_account, sandbox_channel, monkeypatch):
