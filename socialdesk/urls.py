@@ -20,5 +20,6 @@ urlpatterns = [
     path("publishing/", include("scheduling.urls_publish")),
     path("inbox/", include("inbox.urls")),
     path("channels/", include("networks.urls")),
+    path("metrics/", include("metrics.urls")),
     path("webhooks/", include((webhook_urlpatterns, "webhooks"))),
 ]
