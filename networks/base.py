@@ -124,10 +124,15 @@ class PublishResult:
 
 @dataclass(frozen=True)
 class RecentPost:
+    """One of the account's own public posts as its timeline lists it. `is_reply` is set where the
+    network says the post answers another one (a reply to a citizen, or the next part of the
+    account's own thread): X, Mastodon and Bluesky list those in the timeline too."""
+
     external_id: str
     url: str
     text: str
     created_at: datetime
+    is_reply: bool = False
 
 
 @dataclass(frozen=True)

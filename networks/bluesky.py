@@ -20,6 +20,8 @@ How the contract maps onto the XRPC API:
   ``app.bsky.feed.post``. Bluesky does not link URLs by itself: every http(s) URL in the text gets a
   link facet with UTF-8 byte offsets (``client_utils.TextBuilder``). No link card is attached (that
   needs the page's title and image). Posts are labelled with the desk's language (``LANGUAGE_CODE``).
+- find_recent_posts: ``app.bsky.feed.getAuthorFeed`` (``posts_with_replies``), reposts left out. A
+  post whose record has a ``reply`` (root and parent) answers another one: marked ``is_reply``.
 - fetch_inbound: ``app.bsky.notification.listNotifications`` with reasons mention, reply and quote.
   Threaded by the root of the reply chain (a quote or a plain mention starts its own thread); dated
   by ``indexedAt`` (when Bluesky received it: a post's own ``createdAt`` is whatever its app wrote).
@@ -174,6 +176,7 @@ class BlueskyConnector(Connector):
                         url=self._post_url(post.uri),
                         text=post.record.text,
                         created_at=created_at,
+                        is_reply=post.record.reply is not None,
                     )
                 )
             cursor = feed.cursor

@@ -15,6 +15,8 @@ How the contract maps onto the API:
   ``POST /api/v1/statuses`` with an ``Idempotency-Key`` header derived from the channel and the content,
   so a repeated publish within the instance's idempotency window (1 hour) returns the first status
   instead of posting twice. A link goes into the text (Mastodon counts any URL as 23 characters).
+- find_recent_posts: ``GET /api/v1/accounts/:id/statuses`` without boosts or direct statuses. The
+  account's replies are listed too: those with an ``in_reply_to_id`` come marked ``is_reply``.
 - fetch_inbound: mentions from ``GET /api/v1/notifications?types[]=mention`` (walked forward with
   ``min_id``) and private messages from ``GET /api/v1/conversations/``. Private statuses are taken
   from conversations only, because instances may file private mentions from strangers under
@@ -188,6 +190,7 @@ class MastodonConnector(Connector):
                             url=status["url"],
                             text=html_to_text(status["content"]),
                             created_at=_time(status["created_at"]),
+                            is_reply=status.get("in_reply_to_id") is not None,
                         )
                     )
             if len(page) < PAGE_SIZE or _time(page[-1]["created_at"]) < since:

@@ -141,11 +141,21 @@ class SandboxConnector(Connector):
         return self._sent(post, full_text)
 
     def find_recent_posts(self, *, since: datetime) -> list[RecentPost]:
+        # Like X, Mastodon and Bluesky, the timeline lists the account's public replies too, marked
+        # as such; private replies are not on it.
         posts = self._account().posts.filter(
-            kind=SandboxPostKind.POST, created_at__gte=since, deleted_at__isnull=True
+            kind__in=[SandboxPostKind.POST, SandboxPostKind.REPLY],
+            created_at__gte=since,
+            deleted_at__isnull=True,
         )
         return [
-            RecentPost(external_id=post.external_id, url=post.url, text=post.text, created_at=post.created_at)
+            RecentPost(
+                external_id=post.external_id,
+                url=post.url,
+                text=post.text,
+                created_at=post.created_at,
+                is_reply=post.kind == SandboxPostKind.REPLY,
+            )
             for post in posts.select_related("account").order_by("-created_at", "-id")
         ]
 

@@ -19,6 +19,9 @@ How the contract maps onto API v2:
   ``lib.text_limits.x_weighted_length``). Images go first through ``POST /2/media/upload`` and,
   with alt text, ``POST /2/media/metadata`` (tweepy 4.16/4.17 has no v2 media upload: ``_upload``
   is that small wrapper, on tweepy's own authenticated transport).
+- find_recent_posts: the account's own timeline (``GET /2/users/:id/tweets``, without reposts). It
+  lists the account's replies too: those with ``in_reply_to_user_id`` or a ``replied_to`` reference
+  come marked ``is_reply``.
 - fetch_inbound: mentions (``GET /2/users/:id/mentions``, from ``since_id``), replies in the threads
   the account took part in during the last 7 days (``GET /2/tweets/search/recent`` with
   ``conversation_id:`` queries; the threads come from the account's own timeline) and direct messages
@@ -86,6 +89,8 @@ DEFAULT_RATE_LIMIT_WAIT = timedelta(minutes=15)
 USAGE_CAPPED_WAIT = timedelta(hours=24)
 
 TWEET_FIELDS = ["author_id", "created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets"]
+# The account's own timeline: the threads it takes part in, and which of its posts are replies.
+OWN_TWEET_FIELDS = ["created_at", "conversation_id", "in_reply_to_user_id", "referenced_tweets"]
 USER_FIELDS = ["username", "name"]
 DM_EVENT_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversation_id"]
 
@@ -146,6 +151,7 @@ class XConnector(Connector):
                 url=self._tweet_url(tweet["id"]),
                 text=tweet["text"],
                 created_at=_parse_time(tweet["created_at"]),
+                is_reply=_is_reply(tweet),
             )
             for tweet in tweets
         ]
@@ -263,7 +269,7 @@ class XConnector(Connector):
                 since_id=since_id,
                 exclude=["retweets"],
                 max_results=PAGE_SIZE,
-                tweet_fields=["created_at", "conversation_id"],
+                tweet_fields=OWN_TWEET_FIELDS,
                 pagination_token=token,
             ),
             follow=True,
@@ -352,9 +358,7 @@ class XConnector(Connector):
         author = users.get(tweet["author_id"], {})
         conversation = tweet.get("conversation_id", tweet["id"])
         ours = conversation in threads
-        replied_to = next(
-            (ref["id"] for ref in tweet.get("referenced_tweets", []) if ref["type"] == "replied_to"), ""
-        )
+        replied_to = _replied_to(tweet)
         in_our_thread = ours or tweet.get("in_reply_to_user_id") == account_id
         return InboundMessage(
             external_id=tweet["id"],
@@ -484,6 +488,15 @@ def _conversation_queries(conversation_ids: Iterable[str]) -> list[str]:
     if current:
         queries.append(current)
     return queries
+
+
+def _replied_to(tweet: dict) -> str:
+    """The id of the post this one answers ("" when it answers none)."""
+    return next((ref["id"] for ref in tweet.get("referenced_tweets", []) if ref["type"] == "replied_to"), "")
+
+
+def _is_reply(tweet: dict) -> bool:
+    return bool(tweet.get("in_reply_to_user_id") or _replied_to(tweet))
 
 
 def _users_by_id(answer: dict) -> dict[str, dict]:

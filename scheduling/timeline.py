@@ -51,8 +51,9 @@ logger = logging.getLogger(__name__)
 # The first read of a channel looks back this far: a weekend's posts, not the account's history.
 FIRST_LOOK_BACK = timedelta(hours=48)
 # A post younger than this waits for the next run: X, Mastodon and Bluesky list the account's
-# replies to citizens in its timeline too, and inbox polling (every 1–2 minutes there) must have
-# read them back first so they are recognised as replies.
+# replies to citizens in its timeline too. The connectors mark those the network calls replies
+# (RecentPost.is_reply); for any it does not, inbox polling (every 1–2 minutes there) must have read
+# them back first so they are recognised as replies.
 PICKUP_SETTLE = timedelta(minutes=5)
 # Networks list a new post a little late and clocks differ: every read goes back this much before
 # the previous one ended (re-reading is harmless, a post is recorded once). At least PICKUP_SETTLE,
@@ -92,7 +93,7 @@ def channel_timeline_pick_up(*, channel: Channel, now: datetime) -> list[Deliver
     replies = _our_replies(channel, recent)
     picked_up = []
     for post in sorted(recent, key=lambda post: post.created_at):
-        if post.created_at >= defer_from or post.external_id in replies:
+        if post.is_reply or post.created_at >= defer_from or post.external_id in replies:
             continue
         delivery = _outside_post_record(channel=channel, rule=rule, recent=post, now=now)
         if delivery is not None:
@@ -190,8 +191,8 @@ def _defer_from(channel: Channel, *, now: datetime) -> datetime:
 
 
 def _our_replies(channel: Channel, recent: list[RecentPost]) -> set[str]:
-    """The recent posts that are the account's answers to citizens (some networks list replies in
-    the account's timeline): the inbox knows them, sent from the desk or read back by polling."""
+    """The recent posts the inbox knows as the account's answers to citizens (sent from the desk
+    or read back by polling), in case the network listed one without marking it as a reply."""
     external_ids = [post.external_id for post in recent]
     return set(
         Message.objects.filter(channel=channel, external_id__in=external_ids).values_list(

@@ -277,13 +277,13 @@ def test_a_token_refused_twice_means_authorization_expired(bluesky, xrpc):
         bluesky.publish(text="Hola")
 
 
-def test_find_recent_posts_reads_the_author_feed_without_reposts(bluesky, xrpc):
+def test_find_recent_posts_reads_the_author_feed_without_reposts_and_marks_the_replies(bluesky, xrpc):
     route = xrpc.get(
         "/app.bsky.feed.getAuthorFeed",
         params__eq={"actor": DID, "filter": "posts_with_replies", "limit": "50", "includePins": "false"},
     ).respond(200, json=payload("bluesky", "get_author_feed"))
 
-    posts = bluesky.find_recent_posts(since=datetime(2026, 3, 5, tzinfo=UTC))
+    posts = bluesky.find_recent_posts(since=datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
 
     assert posts == [
         RecentPost(
@@ -291,7 +291,14 @@ def test_find_recent_posts_reads_the_author_feed_without_reposts(bluesky, xrpc):
             url=f"https://bsky.app/profile/{HANDLE}/post/3ljxkcqbd2k2a",
             text="Abierta la convocatoria de ayudas a la contratación https://gva.es/ayudas",
             created_at=datetime(2026, 3, 5, 11, 58, tzinfo=UTC),
-        )
+        ),
+        RecentPost(
+            external_id=f"at://{DID}/app.bsky.feed.post/3ljxkdmzqas2b",
+            url=f"https://bsky.app/profile/{HANDLE}/post/3ljxkdmzqas2b",
+            text="El plazo abre el lunes 9 de marzo.",
+            created_at=datetime(2026, 3, 4, 18, 30, tzinfo=UTC),
+            is_reply=True,
+        ),
     ]
     assert bearer(route) == f"Bearer {TOKENS['fresh_access']}"
 

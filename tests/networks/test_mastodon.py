@@ -193,7 +193,7 @@ def test_publish_too_long_is_rejected_before_calling_the_instance(mastodon, api)
     assert len(api.calls) == 0
 
 
-def test_find_recent_posts_reads_the_account_statuses(mastodon, api):
+def test_find_recent_posts_reads_the_account_statuses_and_marks_the_replies(mastodon, api):
     api.get(
         f"{INSTANCE}/api/v1/accounts/{ACCOUNT_ID}/statuses",
         json=payload("mastodon", "account_statuses"),
@@ -203,6 +203,13 @@ def test_find_recent_posts_reads_the_account_statuses(mastodon, api):
     posts = mastodon.find_recent_posts(since=datetime(2026, 3, 5, tzinfo=UTC))
 
     assert posts == [
+        RecentPost(
+            external_id="114100000000000020",
+            url="https://mastodon.social/@ocupacio_gva/114100000000000020",
+            text="@lucia El plazo abre el lunes.",
+            created_at=datetime(2026, 3, 5, 12, 0, tzinfo=UTC),
+            is_reply=True,
+        ),
         RecentPost(
             external_id="114100000000000011",
             url="https://mastodon.social/@ocupacio_gva/114100000000000011",

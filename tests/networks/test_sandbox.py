@@ -83,7 +83,9 @@ def test_timeout_marker_publishes_then_fails_and_the_post_can_be_found(sandbox):
     assert found.external_id == SandboxPost.objects.get().external_id
 
 
-def test_find_recent_posts_leaves_out_older_deleted_posts_and_replies(sandbox, sandbox_account, rng):
+def test_find_recent_posts_marks_public_replies_and_leaves_out_older_deleted_and_private_ones(
+    sandbox, sandbox_account, rng
+):
     with time_machine.travel(timezone.now() - timedelta(days=2)):
         sandbox.publish(text="Antiguo")
     since = timezone.now() - timedelta(hours=1)
@@ -91,12 +93,24 @@ def test_find_recent_posts_leaves_out_older_deleted_posts_and_replies(sandbox, s
     gone = sandbox.publish(text="Borrado")
     sandbox.delete(external_id=gone.external_id)
     mention = _citizen_message(sandbox_account, rng, InboundKind.MENTION)
-    sandbox.reply(
+    answer = sandbox.reply(
         target=ReplyTarget(InboundKind.MENTION, mention.thread_key, mention.external_id, mention.author_id),
         text="Gracias",
     )
+    message = _citizen_message(sandbox_account, rng, InboundKind.PRIVATE_MESSAGE)
+    sandbox.reply(
+        target=ReplyTarget(
+            InboundKind.PRIVATE_MESSAGE, message.thread_key, message.external_id, message.author_id
+        ),
+        text="Te escribimos por privado",
+    )
 
-    assert [post.external_id for post in sandbox.find_recent_posts(since=since)] == [kept.external_id]
+    found = sandbox.find_recent_posts(since=since)
+
+    assert {(post.external_id, post.is_reply) for post in found} == {
+        (kept.external_id, False),
+        (answer.external_id, True),
+    }
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ ACCOUNT_ID = "1523000000000000001"
 TOKEN = "x-user-access-token"
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 TWEET_FIELDS = "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets"
+OWN_TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets"
 # The smallest valid PNG: one transparent pixel.
 PIXEL_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -200,7 +201,7 @@ def test_publish_at_exactly_280_weighted_characters_goes_out(x, api):
     assert len(api.calls) == 1
 
 
-def test_find_recent_posts_reads_the_own_timeline(x, api):
+def test_find_recent_posts_reads_the_own_timeline_and_marks_the_replies(x, api):
     api.get(
         f"{API}/users/{ACCOUNT_ID}/tweets",
         json=payload("x", "users_tweets"),
@@ -209,7 +210,7 @@ def test_find_recent_posts_reads_the_own_timeline(x, api):
                 start_time="2026-03-04T00:00:00Z",
                 exclude="retweets",
                 max_results="100",
-                **{"tweet.fields": "created_at,conversation_id"},
+                **{"tweet.fields": OWN_TWEET_FIELDS},
             )
         ],
     )
@@ -222,6 +223,7 @@ def test_find_recent_posts_reads_the_own_timeline(x, api):
             url="https://x.com/ocupacio_gva/status/1897250000000000002",
             text="@marta_vlc Hola Marta, puedes pedir cita en https://t.co/XyZ0987654",
             created_at=datetime(2026, 3, 4, 16, 20, tzinfo=UTC),
+            is_reply=True,
         ),
         RecentPost(
             external_id="1897200000000000001",
@@ -267,7 +269,7 @@ def test_first_fetch_reads_mentions_thread_replies_and_direct_messages(x, api):
                 start_time="2026-02-26T12:00:00Z",
                 exclude="retweets",
                 max_results="100",
-                **{"tweet.fields": "created_at,conversation_id"},
+                **{"tweet.fields": OWN_TWEET_FIELDS},
             )
         ],
     )
@@ -347,7 +349,7 @@ def test_next_fetch_continues_from_the_cursor_and_forgets_threads_older_than_the
                 since_id="1897250000000000002",
                 exclude="retweets",
                 max_results="100",
-                **{"tweet.fields": "created_at,conversation_id"},
+                **{"tweet.fields": OWN_TWEET_FIELDS},
             )
         ],
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from inbox.services import message_ingest
 from networks.base import InboundKind
 from networks.models import ChannelStatus, SandboxFailure, SandboxPost, SandboxPostKind
+from networks.registry import connector_for
 from scheduling.dispatch import deliveries_claim_due, delivery_publish, delivery_reconcile
 from scheduling.models import (
     AudienceSegment,
@@ -63,13 +64,17 @@ def job_seekers(db) -> AudienceSegment:
     return AudienceSegment.objects.get(slug="job-seekers")
 
 
-def made_on_the_network(account, text: str, *, minutes_ago: int = 30, external_id: str = "") -> SandboxPost:
-    """A post the manager published from the network's own app."""
+def made_on_the_network(
+    account, text: str, *, minutes_ago: int = 30, external_id: str = "", in_reply_to: str = ""
+) -> SandboxPost:
+    """A post the manager published from the network's own app (a public reply with `in_reply_to`)."""
     return SandboxPost.objects.create(
         account=account,
         external_id=external_id or f"phone-{SandboxPost.objects.count() + 1}",
-        kind=SandboxPostKind.POST,
+        kind=SandboxPostKind.REPLY if in_reply_to else SandboxPostKind.POST,
         text=text,
+        in_reply_to=in_reply_to,
+        thread_key=in_reply_to,
         created_at=NOW - timedelta(minutes=minutes_ago),
     )
 
@@ -214,6 +219,23 @@ def test_answers_to_citizens_the_inbox_knows_are_not_outside_posts(sandbox_accou
     picked_up = channel_timeline_pick_up(channel=sandbox_channel, now=NOW)
 
     assert [delivery.text for delivery in picked_up] == ["Un post de verdad"]
+
+
+def test_a_reply_the_network_marks_as_such_is_not_offered_even_before_the_inbox_knows_it(
+    sandbox_account, sandbox_channel
+):
+    answer = made_on_the_network(
+        sandbox_account, "@lucia El plazo abre el lunes", in_reply_to="citizen-question-1"
+    )
+    made_on_the_network(sandbox_account, "Un post de verdad")
+    on_timeline = connector_for(sandbox_channel).find_recent_posts(since=NOW - FIRST_LOOK_BACK)
+    assert (answer.external_id, True) in {(post.external_id, post.is_reply) for post in on_timeline}
+
+    picked_up = channel_timeline_pick_up(channel=sandbox_channel, now=NOW)
+
+    assert [delivery.text for delivery in picked_up] == ["Un post de verdad"]
+    assert not Delivery.objects.filter(external_id=answer.external_id).exists()
+    assert not Post.objects.filter(text=answer.text).exists()
 
 
 def test_a_channel_that_echoes_outside_posts_by_itself_plans_them_at_once(
