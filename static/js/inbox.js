@@ -1,5 +1,5 @@
-// Inbox: live reply length, canned replies, keyboard shortcuts, and a queue refresh that
-// waits while the manager is typing. No inline script anywhere (Content-Security-Policy).
+// Inbox: live reply length, canned replies, library answers and curated links, keyboard shortcuts,
+// and a queue refresh that waits while the manager is typing. No inline script anywhere (Content-Security-Policy).
 (function () {
   "use strict";
 
@@ -44,6 +44,17 @@
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
 
+  // A library answer or a curated link goes in where the cursor is, on a line of its own, so it
+  // can follow a greeting already written.
+  function insertAtCursor(textarea, text) {
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var after = textarea.value.slice(textarea.selectionEnd);
+    if (before && !/\s$/.test(before)) { before += "\n"; }
+    if (after && !/^\s/.test(after)) { text += "\n"; }
+    textarea.value = before + text + after;
+    textarea.setSelectionRange((before + text).length, (before + text).length);
+  }
+
   document.addEventListener("input", function (event) {
     if (event.target.matches("[data-reply-text]")) { updateLength(event.target); }
   });
@@ -56,6 +67,13 @@
       updateLength(textarea);
       textarea.focus();
     }
+    var insert = event.target.closest("[data-insert-text]");
+    if (insert) {
+      var reply = document.querySelector("[data-reply-text]");
+      insertAtCursor(reply, insert.getAttribute("data-insert-text"));
+      updateLength(reply);
+      reply.focus();
+    }
     if (event.target.closest("[data-shortcuts-open]")) {
       document.getElementById("shortcuts-help").showModal();
     }
@@ -63,6 +81,8 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    // While the help (or any dialog) is open, keys belong to it: nothing moves behind it.
+    if (document.querySelector("dialog[open]")) { return; }
     var handled = true;
     switch (event.key) {
       case "j": select(selected + 1); break;
@@ -93,7 +113,10 @@
   document.addEventListener("htmx:afterSwap", function () {
     if (selected >= 0 && rows().length) {
       var all = rows();
-      all[Math.min(selected, all.length - 1)].classList.add("selected");
+      var row = all[Math.min(selected, all.length - 1)];
+      row.classList.add("selected");
+      // The swap took the focus with the old row: give it back, so Enter still opens it.
+      if (document.activeElement === document.body) { row.querySelector("[data-row-link]").focus(); }
     }
   });
 
