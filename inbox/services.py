@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from inbox.alerts import alerts_priority_notify
 from inbox.language import detect_language
 from inbox.limits import reply_length
 from inbox.models import (
@@ -20,6 +21,7 @@ from inbox.models import (
     Identity,
     Message,
     MessageDirection,
+    MessageRevision,
     Note,
     PriorityWord,
     Reply,
@@ -63,7 +65,8 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message:
     New: threaded into the channel's Conversation with the same thread key (created if needed),
     linked to the author's Identity and Contact; a citizen's message makes the conversation need a
     reply and opens it again whatever its status. Known: a redelivery changes nothing, a changed
-    text is an edit, and a deletion is recorded.
+    text is an edit (the earlier text kept as a MessageRevision), and a deletion is recorded.
+    A citizen's new priority message may queue an e-mail alert (inbox.alerts).
     """
     with transaction.atomic():
         existing = (
@@ -75,13 +78,15 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message:
             return _message_update(existing, inbound)
         try:
             with transaction.atomic():
-                return _message_create(channel, inbound)
+                message = _message_create(channel, inbound)
         except IntegrityError:
             # Stored meanwhile by another worker (a webhook and a poll at once): now a redelivery.
             existing = Message.objects.select_for_update().get(
                 channel=channel, external_id=inbound.external_id
             )
             return _message_update(existing, inbound)
+        alerts_priority_notify(message)
+        return message
 
 
 def _message_create(channel: Channel, inbound: InboundMessage) -> Message:
@@ -249,6 +254,8 @@ def _message_update(message: Message, inbound: InboundMessage) -> Message:
             message.deleted_at = now
             message.save(update_fields=["deleted", "deleted_at"])
     elif inbound.text != message.text:
+        # The citizen edited it on the network: the desk keeps what it said before.
+        MessageRevision.objects.create(message=message, text=message.text, replaced_at=now)
         message.text = inbound.text
         message.edited = True
         message.edited_at = now

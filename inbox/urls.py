@@ -1,13 +1,42 @@
 from django.urls import path
 
-from inbox import views
+from inbox import views, views_alerts, views_library
 
 app_name = "inbox"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("alerts/", views_alerts.alert_preferences, name="alerts"),
     path("<int:conversation_id>/", views.conversation_detail, name="conversation"),
     path("<int:conversation_id>/canned/", views.canned_search, name="canned"),
+    path("<int:conversation_id>/answers/", views_library.answers_search_view, name="answers_search"),
+    path("<int:conversation_id>/curated-links/", views_library.curated_links_view, name="curated_links"),
+    path("<int:conversation_id>/colleagues/ask/", views_library.colleague_ask_view, name="colleague_ask"),
+    path(
+        "<int:conversation_id>/colleagues/<int:request_id>/cancel/",
+        views_library.colleague_cancel_view,
+        name="colleague_cancel",
+    ),
+    path(
+        "<int:conversation_id>/colleagues/<int:request_id>/answer/",
+        views_library.colleague_paste_view,
+        name="colleague_paste",
+    ),
+    path("answers/", views_library.answers_list, name="answers"),
+    path("answers/new/", views_library.answer_new, name="answer_new"),
+    path("answers/<int:answer_id>/", views_library.answer_edit, name="answer_edit"),
+    path(
+        "answers/<int:answer_id>/deactivate/",
+        views_library.answer_active,
+        {"active": False},
+        name="answer_deactivate",
+    ),
+    path(
+        "answers/<int:answer_id>/activate/",
+        views_library.answer_active,
+        {"active": True},
+        name="answer_activate",
+    ),
     path("<int:conversation_id>/reply/", views.reply_send, name="reply"),
     path("<int:conversation_id>/replies/<int:reply_id>/retry/", views.reply_retry_view, name="reply_retry"),
     path("<int:conversation_id>/close/", views.close, name="close"),

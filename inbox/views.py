@@ -15,10 +15,12 @@ from django.views.decorators.http import require_POST
 from inbox.forms import CloseForm, HideForm, NoteForm, QueueFilterForm, ReplyForm, SnoozeForm, TagForm
 from inbox.models import Contact, Conversation, Identity, Message, Reply, Tag
 from inbox.selectors import (
+    QUEUE_COUNT_CAP,
     QUEUE_VIEWS,
     canned_replies_search,
     contact_history,
     contacts_search,
+    conversation_about_post,
     conversation_get,
     conversation_pending_replies,
     conversation_thread,
@@ -67,6 +69,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "form": form,
         "view": filters["view"],
         "views": [(slug, view.label, counts[slug]) for slug, view in QUEUE_VIEWS.items()],
+        "count_cap": QUEUE_COUNT_CAP,
         "page": queue_page(user=request.user, **filters, page=request.GET.get("page", 1)),
         "refresh_seconds": QUEUE_REFRESH_SECONDS,
     }
@@ -84,6 +87,7 @@ def _conversation_page(request: HttpRequest, conversation: Conversation, **forms
     context = {
         "conversation": conversation,
         "thread": conversation_thread(conversation),
+        "about_post": conversation_about_post(conversation),
         "pending_replies": conversation_pending_replies(conversation),
         "notes": conversation.notes.select_related("author"),
         "history": contact_history(conversation),
@@ -94,7 +98,8 @@ def _conversation_page(request: HttpRequest, conversation: Conversation, **forms
         "close_form": CloseForm(),
         "snooze_form": SnoozeForm(),
         "tag_form": TagForm(),
-        "note_form": NoteForm(),
+        # Ids of its own: the reply form on the same page has a "text" field too.
+        "note_form": NoteForm(auto_id="id_note_%s"),
         "hide_form": HideForm(),
     }
     return render(request, "inbox/conversation.html", context, status=400 if forms else 200)

@@ -31,13 +31,42 @@ INBOX_HOUSEKEEPING_SECONDS = 60.0
 # deletion is small and cheap, and an hour late does not matter for a 30-day limit.
 PURGE_WEBHOOK_EVENTS_SECONDS = 3600.0
 
-# Due deliveries are claimed this often. A post must go out within 15 s of its time: a 5 s tick
-# plus the queue and the network call keeps inside that with room to spare.
-DISPATCH_DELIVERIES_SECONDS = 5.0
+# Due deliveries are claimed this often. A post must go out within 15 s of its time, and a tick
+# is time a due post waits before a worker even hears of it: 1 s spends at most one second of
+# those fifteen, and a burst due in the same minute reaches the workers in small batches as it
+# comes due instead of a pile every few seconds. A tick with nothing due costs three small queries.
+DISPATCH_DELIVERIES_SECONDS = 1.0
 
 # Unconfirmed deliveries (a timeout after sending, a worker lost mid-publish) are looked for on
 # their network this often; each one also waits its own interval between looks.
 RECONCILE_DELIVERIES_SECONDS = 30.0
+
+# Channels with published posts whose figures are due are read this often. Each post keeps its own
+# last-read time (hourly while under 48 h old, then daily: scheduling.post_metrics), so the tick only
+# bounds how late a due post is read; a tick with nothing due costs one query.
+COLLECT_POST_METRICS_SECONDS = 15 * 60.0
+
+# Each channel's own timeline is read this often for posts the manager made outside SocialDesk (on
+# her phone): such a post is offered for echoing within about ten minutes of going out (it first
+# waits five for the inbox to recognise replies), with one timeline request per channel per tick,
+# far inside every network's limits.
+PICK_UP_OUTSIDE_POSTS_SECONDS = 5 * 60.0
+
+# The desk's mailbox is read for colleagues' answers this often, when it is read over IMAP at all
+# (SOCIALDESK_IMAP_URL; otherwise the task returns at once). An answer to a question that took
+# hours to come may wait two minutes more, and a mail server is not to be asked every few seconds.
+POLL_COLLEAGUE_MAILBOX_SECONDS = 120.0
+
+# Daily digests are due at 08:00 local time (inbox.alerts.DIGEST_AT): a 15-minute tick sends them
+# by 08:15, and a tick with none due costs one small query. Each digest is claimed under a row lock,
+# so a tick that overlaps the previous one sends nothing twice.
+SEND_DIGESTS_SECONDS = 15 * 60.0
+
+# The metrics rollups catch up with new events and messages this often, then SLA breaches are
+# written. A supervisor reads trends over days, so two minutes behind is current enough; a run
+# only touches what changed (tens of milliseconds on a quiet desk), and a breach noticed late still
+# records its due time as when it happened.
+ROLLUPS_REFRESH_SECONDS = 120.0
 
 BEAT_SCHEDULE = {
     "heartbeat": {
@@ -75,6 +104,31 @@ BEAT_SCHEDULE = {
         "task": "scheduling.tasks.reconcile_deliveries",
         "schedule": RECONCILE_DELIVERIES_SECONDS,
         "options": {"expires": RECONCILE_DELIVERIES_SECONDS},
+    },
+    "collect-post-metrics": {
+        "task": "scheduling.tasks.collect_post_metrics",
+        "schedule": COLLECT_POST_METRICS_SECONDS,
+        "options": {"expires": COLLECT_POST_METRICS_SECONDS},
+    },
+    "pick-up-outside-posts": {
+        "task": "scheduling.tasks.pick_up_outside_posts",
+        "schedule": PICK_UP_OUTSIDE_POSTS_SECONDS,
+        "options": {"expires": PICK_UP_OUTSIDE_POSTS_SECONDS},
+    },
+    "poll-colleague-mailbox": {
+        "task": "inbox.tasks.poll_colleague_mailbox",
+        "schedule": POLL_COLLEAGUE_MAILBOX_SECONDS,
+        "options": {"expires": POLL_COLLEAGUE_MAILBOX_SECONDS},
+    },
+    "send-due-digests": {
+        "task": "inbox.tasks.send_due_digests",
+        "schedule": SEND_DIGESTS_SECONDS,
+        "options": {"expires": SEND_DIGESTS_SECONDS},
+    },
+    "refresh-rollups": {
+        "task": "metrics.tasks.refresh_rollups",
+        "schedule": ROLLUPS_REFRESH_SECONDS,
+        "options": {"expires": ROLLUPS_REFRESH_SECONDS},
     },
     "purge-webhook-events": {
         "task": "networks.tasks.purge_webhook_events",

@@ -292,6 +292,50 @@ SOCIALDESK_LINKEDIN_CLIENT_SECRET = env_str("SOCIALDESK_LINKEDIN_CLIENT_SECRET")
 SOCIALDESK_GOOGLE_CLIENT_ID = env_str("SOCIALDESK_GOOGLE_CLIENT_ID")
 SOCIALDESK_GOOGLE_CLIENT_SECRET = env_str("SOCIALDESK_GOOGLE_CLIENT_SECRET")
 
+# --- E-mail -------------------------------------------------------------------------------------
+
+# How mail leaves: smtp+tls://user:password@mail.example.org:587 in production. Without it every
+# message is written as a file in var/mail and nothing leaves the machine (the embedded default).
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    try:
+        _email = environ.Env.email_url_config(EMAIL_URL)
+    except (ImproperlyConfigured, ValueError) as exc:
+        # Not repeated in the message: the URL carries the password.
+        raise ImproperlyConfigured(
+            "EMAIL_URL cannot be read (e.g. smtp+tls://user:password@host:587)."
+        ) from exc
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+    EMAIL_PORT = _email["EMAIL_PORT"] or 25
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+    if _email["EMAIL_FILE_PATH"]:
+        EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "desk@example.org")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The desk's mailbox for colleagues' answers. Each question goes out with Reply-To desk+<token>@…,
+# so the mail server must deliver plus-addresses to this mailbox (most do by default).
+SOCIALDESK_REPLY_EMAIL = env_str("SOCIALDESK_REPLY_EMAIL", "desk@example.org")
+if not re.fullmatch(r"[^@\s+]+@[^@\s]+\.[^@\s]+", SOCIALDESK_REPLY_EMAIL):
+    raise ImproperlyConfigured(
+        f"SOCIALDESK_REPLY_EMAIL={SOCIALDESK_REPLY_EMAIL!r} is not like desk@example.org (and has no '+')."
+    )
+# Optional: that mailbox read over IMAP (imaps://user:password@imap.example.org/INBOX) by beat, for
+# servers that cannot pipe mail into `manage.py ingest_colleague_reply`. Empty: not polled.
+SOCIALDESK_IMAP_URL = env_str("SOCIALDESK_IMAP_URL")
+# TLS only: the password must not cross the network in clear.
+if SOCIALDESK_IMAP_URL and not re.fullmatch(r"imaps://[^@/\s]+@[^/\s]+(/\S*)?", SOCIALDESK_IMAP_URL):
+    raise ImproperlyConfigured(
+        "SOCIALDESK_IMAP_URL is not like imaps://user:password@imap.example.org/INBOX."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
