@@ -1,10 +1,12 @@
 """Reads for the inbox pages. The queue costs the same few queries whatever the number of rows."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from inbox.models import (
@@ -17,8 +19,19 @@ from inbox.models import (
     Reply,
     Tag,
 )
+from networks.facebook import post_url as facebook_post_url
+from networks.linkedin import post_url as linkedin_post_url
+from networks.models import Channel, Network
+from scheduling.models import Delivery, DeliveryState
 
 QUEUE_PAGE_SIZE = 50
+# Views and searches are counted up to this many conversations: past it the count says "more than"
+# and the pages stop there, so no page counts the hundreds of thousands of closed conversations.
+QUEUE_COUNT_CAP = 1000
+# A search is counted up to fewer: its results are read newest first, and past a few pages the
+# manager narrows the words instead. Each candidate conversation is tested for the words, so the cap
+# bounds how many are tested when the words are common.
+SEARCH_COUNT_CAP = 200
 HISTORY_LIMIT = 20
 
 
@@ -77,6 +90,34 @@ def _messages_matching(q: str) -> QuerySet:
     return Message.objects.filter(text__icontains=q)
 
 
+class CappedPaginator(Paginator):
+    """Pages through the first `cap` rows, read in one pass: the ids of up to `cap` + 1 rows give
+    the count (`capped` when there are more) and each page fetches its rows by id. A search then
+    tests each candidate conversation once, not once to count and again to fill the page."""
+
+    def __init__(self, object_list, per_page: int, *, cap: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _ids(self) -> list[int]:
+        return list(self.object_list.prefetch_related(None).values_list("pk", flat=True)[: self.cap + 1])
+
+    @cached_property
+    def count(self) -> int:
+        return min(len(self._ids), self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return len(self._ids) > self.cap
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        first = (number - 1) * self.per_page
+        rows = self.object_list.filter(pk__in=self._ids[first : first + self.per_page])
+        return self._get_page(rows, number, self)
+
+
 def queue_page(
     *,
     user,
@@ -112,17 +153,35 @@ def queue_page(
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .order_by(*QUEUE_VIEWS[view].ordering)
     )
-    return Paginator(conversations, QUEUE_PAGE_SIZE).get_page(page)
+    cap = SEARCH_COUNT_CAP if q else QUEUE_COUNT_CAP
+    return CappedPaginator(conversations, QUEUE_PAGE_SIZE, cap=cap).get_page(page)
+
+
+def _view_ids(view: str, user) -> QuerySet:
+    if view == "spam":
+        # The view's own set, read from two small partial indexes (inbox migration 0006) instead
+        # of testing every conversation for a hidden message.
+        return (
+            Conversation.objects.filter(spam=True)
+            .order_by()
+            .values("pk")
+            .union(Message.objects.filter(hidden=True).order_by().values("conversation_id"))
+        )
+    return Conversation.objects.filter(_view_condition(view, user)).values("pk")
 
 
 def queue_counts(*, user) -> dict[str, int]:
-    """How many conversations each view holds, in one query."""
-    aggregates = {
-        slug: Count("pk", filter=_view_condition(slug, user)) for slug in QUEUE_VIEWS if slug != "spam"
-    }
-    counts = Conversation.objects.aggregate(**aggregates)
-    counts["spam"] = Conversation.objects.filter(QUEUE_VIEWS["spam"].condition).count()
-    return counts
+    """How many conversations each view holds, each counted up to QUEUE_COUNT_CAP + 1 (a value
+    above the cap reads "more than"), in one query."""
+    counts, params = [], []
+    for view in QUEUE_VIEWS:
+        ids = _view_ids(view, user).order_by()[: QUEUE_COUNT_CAP + 1]
+        sql, view_params = ids.query.sql_with_params()
+        counts.append(f"(SELECT COUNT(*) FROM ({sql}) AS view_{view})")  # noqa: S608 (Django-built SQL)
+        params.extend(view_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(counts)}", params)
+        return dict(zip(QUEUE_VIEWS, cursor.fetchone(), strict=True))
 
 
 def conversation_get(*, conversation_id: int) -> Conversation:
@@ -135,7 +194,69 @@ def conversation_get(*, conversation_id: int) -> Conversation:
 
 def conversation_thread(conversation: Conversation) -> list[Message]:
     """The messages in order, each ours carrying the Reply it came from (if sent from SocialDesk)."""
-    return list(conversation.messages.select_related("author", "reply__author").order_by("created_at", "id"))
+    return list(
+        conversation.messages.select_related("author", "reply__author")
+        .prefetch_related("revisions")
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class AboutPost:
+    """Our post a conversation is about: `text` is empty when SocialDesk did not publish it (or no
+    longer has it), `url` when no address can be built for it."""
+
+    network: str
+    external_id: str
+    text: str
+    url: str
+
+
+def _x_post_url(channel: Channel, external_id: str) -> str:
+    return f"https://x.com/{channel.handle.lstrip('@') or 'i/web'}/status/{external_id}"
+
+
+def _bluesky_post_url(channel: Channel, external_id: str) -> str:
+    # at://<did>/app.bsky.feed.post/<rkey>
+    did, _, rkey = external_id.removeprefix("at://").partition("/app.bsky.feed.post/")
+    return f"https://bsky.app/profile/{channel.handle or did}/post/{rkey}" if did and rkey else ""
+
+
+# Public addresses that follow from the post's id alone. Mastodon needs the instance (kept with the
+# credentials) and Instagram's address uses a shortcode, not the media id: those show the id.
+POST_URL_BUILDERS: dict[str, Callable[[Channel, str], str]] = {
+    Network.X: _x_post_url,
+    Network.BLUESKY: _bluesky_post_url,
+    Network.FACEBOOK: lambda channel, external_id: facebook_post_url(external_id),
+    Network.LINKEDIN: lambda channel, external_id: linkedin_post_url(external_id),
+    Network.YOUTUBE: lambda channel, external_id: f"https://www.youtube.com/watch?v={external_id}",
+}
+
+
+def conversation_about_post(conversation: Conversation) -> AboutPost | None:
+    """The post of ours the conversation is about, as SocialDesk published it (one query), else
+    what its id tells; None when it is about no post of ours."""
+    if not conversation.about_post:
+        return None
+    channel = conversation.channel
+    delivery = (
+        Delivery.objects.filter(
+            channel_id=conversation.channel_id,
+            external_id=conversation.about_post,
+            state=DeliveryState.PUBLISHED,
+        )
+        .order_by("-published_at", "-id")
+        .values("text", "url")
+        .first()
+    )
+    build_url = POST_URL_BUILDERS.get(channel.network)
+    built_url = build_url(channel, conversation.about_post) if build_url else ""
+    return AboutPost(
+        network=channel.get_network_display(),
+        external_id=conversation.about_post,
+        text=delivery["text"] if delivery else "",
+        url=(delivery["url"] if delivery else "") or built_url,
+    )
 
 
 def conversation_pending_replies(conversation: Conversation) -> list[Reply]:
