@@ -31,6 +31,7 @@ from inbox.models import (
     Tag,
 )
 from inbox.priority import priority_of
+from inbox.privacy import network_id_erased, network_id_keys
 from metrics.models import ReportingEventKind
 from metrics.services import reporting_event_record
 from networks.base import (
@@ -71,11 +72,12 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message:
     with transaction.atomic():
         existing = (
             Message.objects.select_for_update()
-            .filter(channel=channel, external_id=inbound.external_id)
+            .filter(channel=channel, external_id__in=network_id_keys(inbound.external_id))
             .first()
         )
         if existing is not None:
-            return _message_update(existing, inbound)
+            # Erased (inbox.privacy): the network's copy must not bring the citizen's words back.
+            return existing if network_id_erased(existing.external_id) else _message_update(existing, inbound)
         try:
             with transaction.atomic():
                 message = _message_create(channel, inbound)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from inbox.alerts import alert_priority_send, digests_send
 from inbox.colleague_mail import colleague_mailbox_poll
+from inbox.privacy import citizen_data_retention_apply
 from inbox.services import conversations_wake_snoozed, replies_mark_interrupted, reply_deliver
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,10 @@ logger = logging.getLogger(__name__)
 # A reply call that has not finished after this long belongs to a worker that died: connectors
 # time out well before (network timeouts are seconds).
 INTERRUPTED_AFTER = timedelta(minutes=10)
+# Conversations (then contacts) anonymised per transaction by the retention run, and how many such
+# batches one run takes on: short transactions, and a first run over years of data spreads over days.
+RETENTION_BATCH = 200
+RETENTION_MAX_BATCHES = 50
 
 
 @shared_task(name="inbox.tasks.send_reply")
@@ -58,3 +63,17 @@ def send_priority_alert(message_id: int) -> int:
 @shared_task(name="inbox.tasks.send_due_digests")
 def send_due_digests() -> int:
     return digests_send(now=timezone.now())
+
+
+@shared_task(name="inbox.tasks.apply_citizen_data_retention")
+def apply_citizen_data_retention() -> tuple[int, int] | None:
+    """Anonymise what is past SOCIALDESK_CITIZEN_DATA_RETENTION_DAYS (0: keep everything)."""
+    days = settings.SOCIALDESK_CITIZEN_DATA_RETENTION_DAYS
+    if not days:
+        return None
+    erased = citizen_data_retention_apply(
+        closed_before=timezone.now() - timedelta(days=days),
+        batch_size=RETENTION_BATCH,
+        max_batches=RETENTION_MAX_BATCHES,
+    )
+    return (erased.conversations, erased.contacts)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import views, views_alerts, views_library
+from inbox import views, views_alerts, views_library, views_privacy
 
 app_name = "inbox"
 
@@ -50,6 +50,16 @@ urlpatterns = [
     path("<int:conversation_id>/tags/<int:tag_id>/remove/", views.tag_remove, name="tag_remove"),
     path("<int:conversation_id>/contacts/", views.contact_candidates, name="contact_candidates"),
     path("<int:conversation_id>/contacts/merge/", views.contact_merge_view, name="contact_merge"),
+    path(
+        "<int:conversation_id>/contacts/erase/",
+        views_privacy.contact_erase_confirm,
+        name="contact_erase_confirm",
+    ),
+    path(
+        "<int:conversation_id>/contacts/erase/confirm/",
+        views_privacy.contact_erase_view,
+        name="contact_erase",
+    ),
     path(
         "<int:conversation_id>/identities/<int:identity_id>/detach/",
         views.identity_detach_view,
