@@ -24,6 +24,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (or give SECRET_KEY_FILE).")
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+# Earlier keys, while rotating: sessions signed with them stay valid, and erased citizens' ids
+# hashed with them are still recognised (inbox.privacy).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -251,6 +254,10 @@ SOCIALDESK_HEARTBEAT_STALE_SECONDS = env_int("SOCIALDESK_HEARTBEAT_STALE_SECONDS
 SOCIALDESK_MAX_LATENESS_MINUTES = env_int("SOCIALDESK_MAX_LATENESS_MINUTES", 30, minimum=1)
 # The sandbox network invents a citizen's message about this often on each sandbox channel.
 SOCIALDESK_SANDBOX_MESSAGE_SECONDS = env_int("SOCIALDESK_SANDBOX_MESSAGE_SECONDS", 45, minimum=1)
+# Storage limitation (GDPR): citizens' messages, names and the notes about them are anonymised this
+# many days after their conversation was closed (inbox.privacy, daily by beat). 0 keeps them until
+# erased by hand.
+SOCIALDESK_CITIZEN_DATA_RETENTION_DAYS = env_int("SOCIALDESK_CITIZEN_DATA_RETENTION_DAYS", 730, minimum=0)
 # Outbound fetches (feeds, pages, discovery) go through lib.safe_fetch: one deadline per fetch and a
 # cap on the decoded body. Private and loopback networks are never fetched unless listed here — for
 # tests and benchmarks only (e.g. "127.0.0.0/8,::1"), never in production.
