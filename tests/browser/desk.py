@@ -1,0 +1,91 @@
+"""The desk the browser tests look at: a sandbox channel, citizens' conversations, curated items, an
+audience and a scheduled post, made through the services (or the helpers other tests use) that
+make them. Nothing is taken from the migrations' seeds: a transactional test before may have
+flushed them."""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from curation.models import Item
+from curation.services import source_create
+from inbox.models import Conversation
+from networks.models import Channel, SandboxAccount
+from networks.sandbox import sandbox_citizen_writes
+from networks.services import channel_poll
+from scheduling.calendar import week_parameter
+from scheduling.deliveries import delivery_schedule
+from scheduling.models import AudienceSegment, Delivery, Post
+from socialdesk.models import User
+from tests.curation.items import make_item
+from tests.networks.fixtures import make_sandbox_channel
+
+# The sandbox's simulated citizens write this many times (a fixed seed: the same messages each run).
+CITIZEN_MESSAGES = 4
+HEADLINES = [
+    ("Abierto el plazo de los cursos de formación", 30),
+    ("Nuevas ayudas a la contratación de jóvenes", 20),
+    ("Jornada de puertas abiertas en la oficina de empleo", 10),
+]
+
+
+@dataclass(frozen=True)
+class Desk:
+    manager: User
+    channel: Channel
+    conversations: list[Conversation]
+    items: list[Item]
+    delivery: Delivery
+
+    @property
+    def delivery_week(self) -> str:
+        return week_parameter(timezone.localtime(self.delivery.scheduled_at).date())
+
+
+def desk_create(*, manager: User) -> Desk:
+    account, channel = make_sandbox_channel()
+    conversations = _citizens_write(account=account, channel=channel)
+    source = source_create(name="Boletín de empleo", url="https://feeds.example.org/empleo.xml")
+    items = [
+        make_item(
+            source, f"item-{number}", title=title, score=score, excerpt=f"{title}: fechas y requisitos."
+        )
+        for number, (title, score) in enumerate(HEADLINES)
+    ]
+    AudienceSegment.objects.get_or_create(slug="job-seekers", defaults={"name": "Personas que buscan empleo"})
+    return Desk(
+        manager=manager,
+        channel=channel,
+        conversations=conversations,
+        items=items,
+        delivery=_scheduled_delivery(channel=channel, manager=manager),
+    )
+
+
+def _citizens_write(*, account: SandboxAccount, channel: Channel) -> list[Conversation]:
+    """Messages written on the sandbox network and polled in, so the network knows the threads the
+    desk answers."""
+    rng = random.Random(20260401)
+    events = [sandbox_citizen_writes(account=account, rng=rng) for _ in range(CITIZEN_MESSAGES)]
+    channel_poll(channel=channel)
+    external_ids = [event.external_id for event in events]
+    return list(Conversation.objects.filter(messages__external_id__in=external_ids).distinct().order_by("pk"))
+
+
+def _scheduled_delivery(*, channel: Channel, manager: User) -> Delivery:
+    post = Post.objects.create(text="Cursos de formación para el empleo", created_by=manager)
+    at = datetime.combine(
+        keyboard_safe_day(timezone.localdate()), time(10, 0), tzinfo=timezone.get_current_timezone()
+    )
+    return delivery_schedule(post=post, channel=channel, text="Abierta la inscripción en los cursos.", at=at)
+
+
+def keyboard_safe_day(today: date) -> date:
+    """A day at least two days ahead whose day and month can each go one up with the arrow key of a
+    date field without wrapping round into the past: the 10th of a month other than December."""
+    day = today + timedelta(days=2)
+    while day.day != 10 or day.month == 12:
+        day += timedelta(days=1)
+    return day

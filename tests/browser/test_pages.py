@@ -1,0 +1,42 @@
+"""The main pages, as the manager sees them with work on the desk, pass axe-core's WCAG 2.1 AA rules
+and run within the Content-Security-Policy (the page fixture fails the test on any violation).
+One desk for all of them: each page is a subtest of its own."""
+
+from collections.abc import Callable
+
+import pytest
+from django.urls import reverse
+
+from scheduling.pause import publishing_pause
+from tests.browser.checks import assert_accessible
+from tests.browser.desk import Desk
+
+pytestmark = pytest.mark.browser
+
+PAGES: dict[str, Callable[[Desk], str]] = {
+    "home": lambda desk: reverse("home"),
+    "inbox queue": lambda desk: reverse("inbox:queue"),
+    "conversation": lambda desk: reverse("inbox:conversation", args=[desk.conversations[0].pk]),
+    "curation queue": lambda desk: reverse("curation:queue"),
+    "composer": lambda desk: reverse("publishing:compose"),
+    "calendar": lambda desk: f"{reverse('scheduling:calendar')}?week={desk.delivery_week}",
+    "channels": lambda desk: reverse("networks:channels"),
+    "emergency pause": lambda desk: reverse("publishing:pause"),
+    "metrics": lambda desk: reverse("metrics:dashboard"),
+}
+
+
+def test_main_pages_meet_wcag_21_aa(page, desk, subtests):
+    for name, path in PAGES.items():
+        with subtests.test(page=name):
+            response = page.goto(path(desk))
+
+            assert response.ok, f"{name}: HTTP {response.status}"
+            assert_accessible(page)
+
+    with subtests.test(page="emergency pause, paused, with the banner"):
+        publishing_pause(reason="Aviso por lluvias torrenciales", actor=desk.manager)
+        page.goto(reverse("publishing:pause"))
+
+        assert page.locator(".pause-banner").is_visible()
+        assert_accessible(page)
