@@ -16,8 +16,9 @@ the real tables with PostgreSQL's COPY, so a million messages load in a couple o
   preview and language of the citizen's latest words), so the pages read consistent rows.
 
 Secondary indexes (those that back no constraint) are dropped before the COPY and created again
-after it with their own definitions, the full-text GIN index of inbox migration 0004 among them (an
-expression index: PostgreSQL computes the vectors as it builds it). Foreign keys are not checked
+after it with their own definitions, the full-text GIN index of inbox migration 0007 among them (the
+COPY fills the stored ``search_vector`` column, which PostgreSQL computes from the text, and the
+index is built over it afterwards). Foreign keys are not checked
 row by row during the COPY when the role may skip them (a superuser): the generator only writes
 ids it created.
 """

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,16 @@ QUEUE_COUNT_CAP = 1000
 # manager narrows the words instead. Each candidate conversation is tested for the words, so the cap
 # bounds how many are tested when the words are common.
 SEARCH_COUNT_CAP = 200
+# On PostgreSQL a word with at most this many messages has them read from its index first; one with
+# more has the queue walked (see _conversations_matching). Around here reading the hits costs what
+# walking the queue does, on the bench's million messages (bench/bench_inbox.py).
+SEARCH_PROBE_LIMIT = 10_000
+# The messages' stored vectors of inbox migration 0007, queried in web-search syntax (phrases in
+# quotes, -word to exclude) with the Spanish configuration (stems, accents ignored).
+MATCHING_MESSAGES_SQL = (
+    "SELECT conversation_id FROM inbox_message "
+    "WHERE search_vector @@ websearch_to_tsquery('spanish'::regconfig, %s)"
+)
 HISTORY_LIMIT = 20
 
 
@@ -79,25 +90,58 @@ def _view_condition(view: str, user) -> Q:
     return condition
 
 
-def _messages_matching(q: str) -> QuerySet:
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+class _EqualsAny(Lookup):
+    """`lhs = ANY(ids)` with the ids (a list of integers) as one array parameter, on PostgreSQL."""
 
-        # Matches the expression of the GIN index (inbox migration 0004), so the index is used.
-        return Message.objects.annotate(search=SearchVector("text", config="spanish")).filter(
-            search=SearchQuery(q, config="spanish", search_type="websearch")
-        )
-    return Message.objects.filter(text__icontains=q)
+    lookup_name = "equals_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
+
+
+def _hits_if_few(q: str) -> list[int] | None:
+    """The conversation of each message matching `q`, or None when there are more than
+    SEARCH_PROBE_LIMIT. A word the table's statistics already count as that common (the planner's
+    estimate, from the vectors' most common lexemes) is not read at all."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {MATCHING_MESSAGES_SQL}", [q])
+        if cursor.fetchone()[0][0]["Plan"]["Plan Rows"] > SEARCH_PROBE_LIMIT:
+            return None
+        cursor.execute(f"{MATCHING_MESSAGES_SQL} LIMIT %s", [q, SEARCH_PROBE_LIMIT + 1])
+        hits = [conversation_id for (conversation_id,) in cursor.fetchall()]
+    return hits if len(hits) <= SEARCH_PROBE_LIMIT else None
+
+
+def _conversations_matching(q: str) -> Q:
+    """Conversations with a message matching `q`: Spanish full text on PostgreSQL (see
+    MATCHING_MESSAGES_SQL), elsewhere the words as typed, ignoring case."""
+    if connection.vendor != "postgresql":
+        return Q(Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=q)))
+    # A rare word's few messages, read from its index, give the candidates however old they are. A
+    # common word's conversations turn up soon when the queue is walked newest first, each tested
+    # against its messages' stored vectors, where reading all its messages would cost more. Left to
+    # itself the planner walks for rare words too (it takes a word's hits as spread evenly over the
+    # years and the view), testing tens of thousands of conversations.
+    hits = _hits_if_few(q)
+    if hits is not None:
+        # id = ANY(one array): the planner sees how many ids there are and walks the queue's index
+        # or reads them by id, whichever is less; thousands of IN (...) parameters cost more to build.
+        return Q(_EqualsAny(F("pk"), sorted(set(hits))))
+    return Q(pk__in=RawSQL(MATCHING_MESSAGES_SQL, [q]))  # noqa: S611 (constant SQL, the words a parameter)
 
 
 class CappedPaginator(Paginator):
     """Pages through the first `cap` rows, read in one pass: the ids of up to `cap` + 1 rows give
-    the count (`capped` when there are more) and each page fetches its rows by id. A search then
-    tests each candidate conversation once, not once to count and again to fill the page."""
+    the count (`capped` when there are more) and each page fetches its rows by id, from `rows` (the
+    same rows with what the page shows) when given. A search then tests each candidate conversation
+    once, not once to count and again to fill the page."""
 
-    def __init__(self, object_list, per_page: int, *, cap: int, **kwargs):
+    def __init__(self, object_list, per_page: int, *, cap: int, rows: QuerySet | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
+        self.rows = object_list if rows is None else rows
 
     @cached_property
     def _ids(self) -> list[int]:
@@ -114,7 +158,7 @@ class CappedPaginator(Paginator):
     def page(self, number) -> Page:
         number = self.validate_number(number)
         first = (number - 1) * self.per_page
-        rows = self.object_list.filter(pk__in=self._ids[first : first + self.per_page])
+        rows = self.rows.filter(pk__in=self._ids[: self.cap][first : first + self.per_page])
         return self._get_page(rows, number, self)
 
 
@@ -145,16 +189,18 @@ def queue_page(
     if tag:
         conversations = conversations.filter(tags__id=tag)
     if q:
-        conversations = conversations.filter(
-            Exists(_messages_matching(q).filter(conversation=OuterRef("pk")))
-        )
-    conversations = (
-        conversations.select_related("channel", "contact", "assignee")
+        conversations = conversations.filter(_conversations_matching(q))
+    ordering = QUEUE_VIEWS[view].ordering
+    # A page's rows are read by id, without testing the filters again: with a rare word's thousands
+    # of candidate ids beside the page's fifty, the planner would scan the whole table.
+    shown = (
+        Conversation.objects.select_related("channel", "contact", "assignee")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-        .order_by(*QUEUE_VIEWS[view].ordering)
+        .order_by(*ordering)
     )
     cap = SEARCH_COUNT_CAP if q else QUEUE_COUNT_CAP
-    return CappedPaginator(conversations, QUEUE_PAGE_SIZE, cap=cap).get_page(page)
+    paginator = CappedPaginator(conversations.order_by(*ordering), QUEUE_PAGE_SIZE, cap=cap, rows=shown)
+    return paginator.get_page(page)
 
 
 def _view_ids(view: str, user) -> QuerySet:

@@ -113,8 +113,8 @@ def test_the_needs_reply_queue_and_search_read_the_generated_desk(tiny_desk, man
 @pytest.mark.postgres
 def test_the_dropped_indexes_are_back_and_new_rows_get_fresh_ids(tiny_desk):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'inbox_message_text_search_idx'")
-        assert "to_tsvector('spanish'" in cursor.fetchone()[0]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'message_search_vector_idx'")
+        assert "gin (search_vector)" in cursor.fetchone()[0]
     highest = Contact.objects.aggregate(Max("id"))["id__max"]
     assert Contact.objects.create(display_name="Nueva").pk > highest
 
