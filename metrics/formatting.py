@@ -96,7 +96,8 @@ def change_describe(
     else:
         text = _("%(amount)s less than the previous period") % {"amount": amount}
     if verdict:
-        text = f"{text} ({_('better') if verdict == 'better' else _('worse')})"
+        judgement = _("better") if verdict == "better" else _("worse")
+        text = "%s (%s)" % (text, judgement)  # noqa: UP031
     return Change(arrow="↑" if went_up else "↓", text=text, verdict=verdict)
 
 
