@@ -144,6 +144,8 @@ class PublishingRow:
 class BestHours:
     segment: str  # the audience segment's name
     slots: list[tuple[int, int, float]]  # (weekday 0=Monday, hour, score 0..1), best first, at most 5
+    # True: ranked by measured engagement per post (scheduling.activity); False: the segment's priors.
+    is_learned: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,12 @@ class Report:
     off_hours: OffHours
     publishing: list[PublishingRow]
     best_hours: list[BestHours]
+    sla_breaches_total: int = 0  # all breaches in the period; `sla_breaches` lists the latest ones
+    refreshed_at: datetime | None = None  # the rollups were current up to here
+    # The same report for the period just before (Filters.previous), with what a comparison needs:
+    # its opening_backlogs, sla_breaches and publishing are left empty, and its volume has one row
+    # per day for all networks and kinds together (network and conversation_kind "").
+    previous: "Report | None" = None
 
     def timing(self, metric: str, clock: str, split: str = "all") -> Distribution:
         for row in self.timings:
