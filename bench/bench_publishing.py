@@ -3,8 +3,19 @@
 It runs what beat and the workers run, with a multiprocessing queue standing in for the broker:
 this process is beat, calling the dispatcher's claim (``deliveries_claim_due``, the body of the
 ``dispatch_due_deliveries`` task) every DISPATCH_DELIVERIES_SECONDS and putting the claimed ids on
-the queue after its transaction commits; two worker processes take ids and run what the
-``publish_delivery`` task runs (``delivery_publish``), which calls the sandbox connector.
+the queue after its transaction commits; the workers take ids and run what the ``publish_delivery``
+task runs (``delivery_publish``: the conditional start, the sandbox connector, the published mark).
+
+Each of the two workers is what ``celery worker`` starts by default: a prefork pool of as many
+processes as the machine has CPUs (WORKER_PROCESSES), all taking from the one queue one task at a
+time (the settings' prefetch multiplier is 1). On this two-CPU machine that is four processes.
+
+Echoes: the bench channel's echo rule is off (``EchoRule(is_enabled=False)``, the setting a
+manager changes on the echo rules page), so the dispatcher's echo hook decides in-process, from the
+rule loaded with the delivery, that there is nothing to plan and queues no ``plan_echoes`` task.
+The bench counts every task message the workers send (Celery's ``before_task_publish`` signal) and
+expects none; the workers' Celery app uses the in-memory transport so that a regression shows up
+as that count, not as thousands of stray tasks in a developer's queue.
 
 Needs DATABASE_URL pointing at PostgreSQL. The bench drops and creates its own database,
 ``socialdesk_bench_publishing``, on that server and migrates it; nothing else is touched.
@@ -13,17 +24,21 @@ Figures: time until the last delivery was published, lateness (published_at − 
 and p99, duplicates (posts on the network beyond one per delivery) and lost deliveries (not
 published when the bench stops, DEADLINE_SECONDS after the last one came due: on a machine too
 busy to keep up these are late, not lost — the dispatcher would publish or hold them later).
+Wall-clock figures depend on what else runs on the machine: the header prints the load average.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import resource
 import statistics
 import time
 from datetime import timedelta
 from queue import Empty
 
 import psycopg
+from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
@@ -36,12 +51,15 @@ from networks.models import Network, SandboxPost
 from networks.sandbox import sandbox_account_open
 from networks.services import channel_connect
 from scheduling.dispatch import deliveries_claim_due, delivery_publish
-from scheduling.models import Delivery, DeliveryState, Post
+from scheduling.models import Delivery, DeliveryState, EchoRule, Post
 from scheduling.tasks import DISPATCH_BATCH
 from socialdesk.beat import DISPATCH_DELIVERIES_SECONDS
+from socialdesk.celery import app as celery_app
 
 BENCH_DATABASE = "socialdesk_bench_publishing"
 WORKERS = 2
+# Celery's default --concurrency: one prefork process per CPU.
+WORKER_PROCESSES = os.cpu_count() or 1
 DELIVERIES = 10_000
 SPREAD = timedelta(seconds=60)  # all due within the same minute
 LEAD = timedelta(seconds=5)  # the first one comes due this long after setup
@@ -76,6 +94,7 @@ def _schedule_deliveries():
         handle="bench",
         credentials=credentials,
     )
+    EchoRule.objects.create(channel=channel, is_enabled=False)
     post = Post.objects.create(text="Bench")
     first = timezone.now() + LEAD
     step = SPREAD / DELIVERIES
@@ -91,8 +110,14 @@ def _schedule_deliveries():
     return first, first + SPREAD
 
 
-def _worker(queue, stop) -> None:
+def _worker(queue, stop, tasks_sent) -> None:
     connections.close_all()  # never share the parent's connection
+
+    def count_task(**kwargs) -> None:
+        with tasks_sent.get_lock():
+            tasks_sent.value += 1
+
+    before_task_publish.connect(count_task, weak=False)
     while not stop.is_set():
         try:
             delivery_id = queue.get(timeout=0.5)
@@ -113,6 +138,11 @@ def _beat(queue, *, until: float) -> None:
         time.sleep(max(0.0, DISPATCH_DELIVERIES_SECONDS - (time.monotonic() - tick)))
 
 
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
@@ -126,8 +156,13 @@ def run() -> list[tuple]:
     first_due, last_due = _schedule_deliveries()
     connections.close_all()
     context = multiprocessing.get_context("fork")
-    queue, stop = context.Queue(), context.Event()
-    workers = [context.Process(target=_worker, args=(queue, stop)) for _ in range(WORKERS)]
+    queue, stop, tasks_sent = context.Queue(), context.Event(), context.Value("i", 0)
+    broker_url, celery_app.conf.broker_url = celery_app.conf.broker_url, "memory://"
+    workers = [
+        context.Process(target=_worker, args=(queue, stop, tasks_sent))
+        for _ in range(WORKERS * WORKER_PROCESSES)
+    ]
+    cpu_before = _children_cpu_seconds()
     for worker in workers:
         worker.start()
     deadline = time.monotonic() + (last_due - timezone.now()).total_seconds() + DEADLINE_SECONDS
@@ -138,6 +173,8 @@ def run() -> list[tuple]:
         stop.set()
         for worker in workers:
             worker.join()
+        celery_app.conf.broker_url = broker_url
+    worker_cpu = _children_cpu_seconds() - cpu_before
 
     published = list(
         Delivery.objects.filter(state=DeliveryState.PUBLISHED).values_list("scheduled_at", "published_at")
@@ -153,6 +190,8 @@ def run() -> list[tuple]:
     p50, p99 = _percentile(lateness, 0.5), _percentile(lateness, 0.99)
     return [
         ("deliveries due within one minute", DELIVERIES),
+        ("worker processes", f"{WORKERS} workers × {WORKER_PROCESSES}"),
+        ("dispatch tick", f"{DISPATCH_DELIVERIES_SECONDS:g} s"),
         ("from the first due to the last published", f"{all_out:.1f} s"),
         (
             "lateness p50",
@@ -172,7 +211,15 @@ def run() -> list[tuple]:
             f"≤ {TARGET_ALL_PUBLISHED_S:.0f} s",
             "ok" if max(lateness) <= TARGET_ALL_PUBLISHED_S else "SLOW",
         ),
+        # What one publication costs the workers, whatever else the machine was doing meanwhile.
+        ("worker CPU per publication", f"{worker_cpu / max(len(published), 1) * 1000:.1f} ms"),
         ("posts on the network", SandboxPost.objects.count(), DELIVERIES),
         ("duplicates", duplicates, 0, "ok" if duplicates == 0 else "FAIL"),
         ("not published at the deadline (late or lost)", lost, 0, "ok" if lost == 0 else "FAIL"),
+        (
+            "tasks queued by publishing (echo planning)",
+            tasks_sent.value,
+            0,
+            "ok" if tasks_sent.value == 0 else "FAIL",
+        ),
     ]

@@ -17,7 +17,7 @@ network is called ONCE → `published` with its id and URL. What can go wrong an
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -29,11 +29,19 @@ from networks.base import (
     Rejected,
     Transient,
 )
-from networks.models import ChannelStatus
+from networks.models import Channel, ChannelStatus
 from networks.registry import connector_for
 from networks.services import channel_mark_needs_reconnect
+from scheduling.echo import echo_plan_after_publish
 from scheduling.media import post_media
-from scheduling.models import Delivery, DeliveryState, HeldReason
+from scheduling.models import (
+    Delivery,
+    DeliveryState,
+    EchoRule,
+    HeldReason,
+    PostOrigin,
+    PublishingPause,
+)
 from scheduling.pause import publishing_pause_open
 
 # Calls to the network for one delivery before it is given up as failed (rate limits included).
@@ -109,11 +117,61 @@ def delivery_publish(*, delivery_id: int) -> None:
 
 
 def _start_sending(delivery_id: int) -> Delivery | None:
+    """Commit `sent_at` before the network is called, or decide why it may not be called.
+
+    The usual case costs two queries: one conditional UPDATE that checks everything at once and
+    commits `sent_at`, then one read of the row with its channel, post and echo rule. A row the
+    UPDATE leaves alone goes through the locked path, which finds out why. None when the network
+    may not be called."""
+    now = timezone.now()
+    if _sending_begin(delivery_id, now=now):
+        return _delivery_for_publishing(delivery_id)
+    return _start_sending_locked(delivery_id)
+
+
+def _sending_begin(delivery_id: int, *, now: datetime) -> bool:
+    """Set `sent_at` on the delivery if it may be sent now: still `sending` and not started by
+    another run, not overdue, its channel active, no emergency pause. One statement, so two runs
+    of the same task never both start the call, and the pause is read as the row is written."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SENDING_BEGIN_SQL,
+            [
+                adapt(now),
+                adapt(now),
+                delivery_id,
+                DeliveryState.SENDING.value,
+                adapt(now - max_lateness()),
+                ChannelStatus.ACTIVE.value,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+# Written out rather than built by the ORM: it runs once per publication, and building this UPDATE
+# with its two subqueries costs the worker ten times the CPU that running it does (about 1 ms
+# against 0.1 ms on the bench's database). Plain SQL that SQLite and PostgreSQL both run.
+_SENDING_BEGIN_SQL = f"""
+    UPDATE {Delivery._meta.db_table}
+    SET sent_at = %s, attempts = attempts + 1, updated_at = %s
+    WHERE id = %s AND state = %s AND sent_at IS NULL AND due_at >= %s
+      AND channel_id IN (SELECT id FROM {Channel._meta.db_table} WHERE status = %s)
+      AND NOT EXISTS (SELECT 1 FROM {PublishingPause._meta.db_table} WHERE is_open)
+"""  # noqa: S608 (table names from the models, values as parameters)
+
+
+def _delivery_for_publishing(delivery_id: int) -> Delivery | None:
+    # The echo rule comes along so the echo hook decides without a query (_echoes_possible).
+    return Delivery.objects.select_related("channel__echo_rule", "post").filter(pk=delivery_id).first()
+
+
+def _start_sending_locked(delivery_id: int) -> Delivery | None:
     """Lock the row, decide whether the network may be called, and commit `sent_at` before it is."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
-            .select_related("channel", "post")
+            .select_related("channel__echo_rule", "post")
             .filter(pk=delivery_id)
             .first()
         )
@@ -172,7 +230,9 @@ def delivery_reconcile(*, delivery_id: int) -> None:
     """Look on the network for an unconfirmed delivery: found → published (never sent again);
     not found after RECONCILE_GIVE_UP → held for the manager; otherwise look again later."""
     delivery = (
-        Delivery.objects.select_related("channel").filter(pk=delivery_id, state=DeliveryState.UNKNOWN).first()
+        Delivery.objects.select_related("channel__echo_rule", "post")
+        .filter(pk=delivery_id, state=DeliveryState.UNKNOWN)
+        .first()
     )
     if delivery is None:
         return
@@ -295,3 +355,19 @@ def _mark_published(delivery: Delivery, *, external_id: str, url: str, at: datet
         published_at=at,
         last_error="",
     )
+    if _echoes_possible(delivery):
+        echo_plan_after_publish(delivery)
+
+
+def _echoes_possible(delivery: Delivery) -> bool:
+    """Whether planning echoes could give anything, judged without a query from what publishing
+    loaded: not an echo itself, composed in SocialDesk, on a channel whose echo rule (the defaults
+    when none was saved) asks for echoes. Only then is a planning task queued; the task checks
+    everything again, working hours included (that check costs queries)."""
+    if delivery.is_echo or delivery.post.origin != PostOrigin.DESK:
+        return False
+    try:
+        rule = delivery.channel.echo_rule
+    except EchoRule.DoesNotExist:
+        rule = EchoRule(channel=delivery.channel)
+    return rule.is_enabled and rule.echoes_per_post > 0

@@ -68,6 +68,11 @@ SEND_DIGESTS_SECONDS = 15 * 60.0
 # records its due time as when it happened.
 ROLLUPS_REFRESH_SECONDS = 120.0
 
+# Citizens' data past its retention (SOCIALDESK_CITIZEN_DATA_RETENTION_DAYS, two years by default) is
+# anonymised once a day: a day late does not matter for a limit counted in years, and each run works
+# in short capped batches (inbox.tasks.RETENTION_BATCH), so it never holds the database for long.
+CITIZEN_DATA_RETENTION_SECONDS = 24 * 3600.0
+
 BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "socialdesk.tasks.heartbeat",
@@ -134,5 +139,10 @@ BEAT_SCHEDULE = {
         "task": "networks.tasks.purge_webhook_events",
         "schedule": PURGE_WEBHOOK_EVENTS_SECONDS,
         "options": {"expires": PURGE_WEBHOOK_EVENTS_SECONDS},
+    },
+    "apply-citizen-data-retention": {
+        "task": "inbox.tasks.apply_citizen_data_retention",
+        "schedule": CITIZEN_DATA_RETENTION_SECONDS,
+        "options": {"expires": CITIZEN_DATA_RETENTION_SECONDS},
     },
 }
