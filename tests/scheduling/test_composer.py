@@ -24,7 +24,10 @@ CHECK_URL = reverse("publishing:compose_check")
 
 @pytest.fixture
 def job_seekers(db) -> AudienceSegment:
-    return AudienceSegment.objects.get(slug="job-seekers")
+    segment, _ = AudienceSegment.objects.get_or_create(
+        slug="job-seekers", defaults={"name": "Personas que buscan empleo"}
+    )
+    return segment
 
 
 def test_x_counts_a_link_as_23_and_the_sandbox_counts_characters(sandbox_channel):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection, connections
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from networks.models import SandboxPost
 from scheduling import echo as echo_module
@@ -43,7 +43,11 @@ def office_hours(db):
 
 @pytest.fixture
 def job_seekers(db) -> AudienceSegment:
-    return AudienceSegment.objects.get(slug="job-seekers")
+    # Seeded by a migration, but a transactional test elsewhere may have flushed the table.
+    segment, _ = AudienceSegment.objects.get_or_create(
+        slug="job-seekers", defaults={"name": "Personas que buscan empleo"}
+    )
+    return segment
 
 
 @pytest.fixture
@@ -139,7 +143,8 @@ def test_a_share_of_echoes_explores_untried_hours(published):
     # No measured post at all: every hour is untried, and with a share of 0.5 one of two explores.
     EchoRule.objects.create(channel=published.channel, exploration_share=0.5)
 
-    echoes = echoes_plan(delivery=published, now=WORKING_MORNING)
+    with translation.override("en"):
+        echoes = echoes_plan(delivery=published, now=WORKING_MORNING)
 
     assert sorted(echo.is_exploration for echo in echoes) == [False, True]
     assert "untried" in next(echo.echo_reason for echo in echoes if echo.is_exploration)

@@ -61,7 +61,10 @@ def office_hours(db):
 
 @pytest.fixture
 def job_seekers(db) -> AudienceSegment:
-    return AudienceSegment.objects.get(slug="job-seekers")
+    segment, _ = AudienceSegment.objects.get_or_create(
+        slug="job-seekers", defaults={"name": "Personas que buscan empleo"}
+    )
+    return segment
 
 
 def made_on_the_network(
