@@ -7,6 +7,7 @@ from itertools import combinations
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -177,7 +178,8 @@ def _half_hours(start: datetime, end: datetime):
 
 def test_the_best_hour_of_the_audience_wins_with_its_reason():
     # Wednesday 13 May 2026 at 10:00, a plain week: the audience peaks on Thursday at 21:00.
-    slots = plan(madrid(2026, 5, 13, 10), scores=grid(0.2, thu_21=0.82), count=1)
+    with translation.override("en"):
+        slots = plan(madrid(2026, 5, 13, 10), scores=grid(0.2, thu_21=0.82), count=1)
 
     assert [slot.at for slot in slots] == [madrid(2026, 5, 14, 21)]
     assert slots[0].score == 0.82
@@ -274,7 +276,8 @@ def test_the_repeated_and_the_skipped_night_hours_are_never_used():
 def test_exploration_picks_an_untried_hour_and_says_so():
     samples = [row[:] for row in TRIED]
     samples[5][11] = 0  # nobody has posted on Saturday at 11:00
-    [slot] = plan(madrid(2026, 5, 13, 10), samples=samples, count=1, exploration_share=1.0)
+    with translation.override("en"):
+        [slot] = plan(madrid(2026, 5, 13, 10), samples=samples, count=1, exploration_share=1.0)
 
     local = slot.at.astimezone(MADRID)
     assert (local.weekday(), local.hour) == (5, 11)
