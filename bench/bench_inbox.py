@@ -43,14 +43,13 @@ from pathlib import Path
 
 import psycopg
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import inbox.selectors
-from bench import BenchUnavailable
+from bench.database import bench_database_use
 from bench.inboxgen import FULL_SCALE, PAGE_ID, inbox_generate
 from inbox.models import Message
 from lib.secretbox import development_key
@@ -107,20 +106,7 @@ TARGET_ACCEPT_RATIO = 3.0
 
 
 def _use_bench_database() -> None:
-    if connection.vendor != "postgresql":
-        raise BenchUnavailable(
-            "the inbox benchmark needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST:5432/DB "
-            f"(it creates and uses its own database {BENCH_DATABASE!r} on that server)"
-        )
-    parameters = connection.get_connection_params()
-    parameters["dbname"] = "postgres"
-    with psycopg.connect(**parameters, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = BENCH_DATABASE
-    connections["default"].settings_dict["NAME"] = BENCH_DATABASE
-    call_command("migrate", verbosity=0, interactive=False)
+    bench_database_use(BENCH_DATABASE, benchmark="inbox")
 
 
 def _vacuum_analyze() -> float:

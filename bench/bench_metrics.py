@@ -24,13 +24,11 @@ import statistics
 import time
 from datetime import timedelta
 
-import psycopg
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from bench import BenchUnavailable
+from bench.database import bench_database_use
 from bench.metricsgen import (
     END,
     MADRID,
@@ -59,20 +57,7 @@ TARGET_MONTH_P95_MS = 150.0
 
 
 def _use_bench_database() -> None:
-    if connection.vendor != "postgresql":
-        raise BenchUnavailable(
-            "the metrics benchmark needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST:5432/DB "
-            f"(it creates and uses its own database {BENCH_DATABASE!r} on that server)"
-        )
-    parameters = connection.get_connection_params()
-    parameters["dbname"] = "postgres"
-    with psycopg.connect(**parameters, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = BENCH_DATABASE
-    connections["default"].settings_dict["NAME"] = BENCH_DATABASE
-    call_command("migrate", verbosity=0, interactive=False)
+    bench_database_use(BENCH_DATABASE, benchmark="metrics")
 
 
 def _load(desk: Desk, conversations: int, seed: int) -> None:

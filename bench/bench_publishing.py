@@ -37,15 +37,13 @@ import time
 from datetime import timedelta
 from queue import Empty
 
-import psycopg
 from celery.signals import before_task_publish
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from bench import BenchUnavailable
+from bench.database import bench_database_use
 from lib.secretbox import development_key
 from networks.models import Network, SandboxPost
 from networks.sandbox import sandbox_account_open
@@ -69,20 +67,7 @@ TARGET_LATENESS_S = 15.0
 
 
 def _use_bench_database() -> None:
-    if connection.vendor != "postgresql":
-        raise BenchUnavailable(
-            "the publishing benchmark needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST:5432/DB "
-            f"(it creates and uses its own database {BENCH_DATABASE!r} on that server)"
-        )
-    parameters = connection.get_connection_params()
-    parameters["dbname"] = "postgres"
-    with psycopg.connect(**parameters, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = BENCH_DATABASE
-    connections["default"].settings_dict["NAME"] = BENCH_DATABASE
-    call_command("migrate", verbosity=0, interactive=False)
+    bench_database_use(BENCH_DATABASE, benchmark="publishing")
 
 
 def _schedule_deliveries():
