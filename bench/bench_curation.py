@@ -114,7 +114,8 @@ class CycleFigures:
 
 # Named steps of the pipeline whose CPU is measured apart (none runs inside another), and where
 # they live. Only CPU inside the worker process is counted: PostgreSQL's and the feed server's are
-# not; "queries" is the client side of every query (building SQL, adapting parameters, reading rows).
+# not; "queries" is the client side of every query (building SQL, adapting parameters, reading rows),
+# "copy" that of the COPY of new items.
 STAGES = {
     "fetch": ("curation.services", "safe_get"),
     "parse": ("curation.services", "parse_source_body"),
@@ -123,6 +124,7 @@ STAGES = {
     "fold": ("curation.services", "fold"),
     "score": ("curation.scoring", "Scorer.score"),
     "queries": ("django.db.backends.utils", "CursorWrapper.execute"),
+    "copy": ("curation.services", "_copy_items"),  # the bulk insert goes through the raw cursor
 }
 _stage_cpu: Counter[str] = Counter()
 
@@ -331,7 +333,10 @@ def run() -> list[tuple]:
         "1,000 sources", many_first, many_unchanged, (TARGET_MANY_FIRST_S, TARGET_MANY_UNCHANGED_S)
     )
     rows += [
+        ("CPU: pipeline, both workers, unchanged 200-source cycle", f"{big_unchanged.cpu_seconds:.2f} s"),
+        ("CPU: pipeline, both workers, first 1,000-source cycle", f"{many_first.cpu_seconds:.2f} s"),
         ("CPU: pipeline by step, first 1,000-source cycle", many_first.stages()),
+        ("CPU: pipeline, both workers, unchanged 1,000-source cycle", f"{many_unchanged.cpu_seconds:.2f} s"),
         ("CPU: pipeline by step, unchanged 1,000-source cycle", many_unchanged.stages()),
     ]
     rows += [

@@ -22,15 +22,18 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from hashlib import blake2b
 from http import HTTPStatus
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, JSONField, Q, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -47,7 +50,7 @@ from curation.models import (
     validate_time_zone,
 )
 from curation.parsing import ListingMap, PageRule, parse_csv_listing, parse_json_listing, parse_page
-from curation.scoring import current_scorer, rank_for
+from curation.scoring import Score, current_scorer, rank_for
 from lib.feeds import FeedEntry, FeedError, ParsedFeed, parse_feed
 from lib.safe_fetch import FetchError, FetchResult, safe_get
 from lib.sanitize import html_to_text, sanitize_html
@@ -270,10 +273,10 @@ def sources_dispatch_due(*, now: datetime | None = None) -> list[int]:
 def source_fetch_claimed(*, source_id: int) -> FetchReport | None:
     """Fetch a claimed source (the worker's task and ``manage.py fetch_sources`` both come here).
     None when the source was deleted meanwhile."""
-    source = Source.objects.filter(pk=source_id).first()
-    if source is None:
-        return None
-    return source_fetch(source=source)
+    # In SQL: building this query with the ORM would take longer, for every fetch, than running it.
+    table = connection.ops.quote_name(Source._meta.db_table)
+    found = list(Source.objects.raw(f"SELECT * FROM {table} WHERE id = %s", [source_id]))  # noqa: S608 (model name only)
+    return source_fetch(source=found[0]) if found else None
 
 
 # --- Fetching -----------------------------------------------------------------------------------
@@ -452,7 +455,20 @@ def _read(source: Source, result: FetchResult, now: datetime) -> tuple[dict, Par
 
 
 def _save_fetch_state(source: Source, fields: dict) -> None:
-    Source.objects.filter(pk=source.pk).update(**fields)
+    """One UPDATE of the source's fetch state. Written in SQL because it follows every fetch, and
+    the ORM takes longer to build it than the database takes to run it."""
+    quote = connection.ops.quote_name
+    assignments, values = [], []
+    for name, value in fields.items():
+        model_field = Source._meta.get_field(name)
+        assignments.append(f"{quote(model_field.column)} = %s")
+        values.append(model_field.get_db_prep_save(value, connection))
+    table, where = quote(Source._meta.db_table), quote(Source._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} WHERE {where} = %s",  # noqa: S608 (field names only)
+            [*values, source.pk],
+        )
     for name, value in fields.items():
         setattr(source, name, value)
 
@@ -481,7 +497,9 @@ def source_fetch(*, source: Source, now: datetime | None = None) -> FetchReport:
     else:
         fields, parsed = _read(source, result, now)
     try:
-        with transaction.atomic():
+        # New items are stored together with the state that says they were seen, or not at all;
+        # without any, the state is one UPDATE that needs no transaction of its own.
+        with transaction.atomic() if parsed is not None else nullcontext():
             if parsed is not None:
                 new_items = items_store(source=source, entries=parsed.entries, now=now)
                 fields["last_new_items"] = new_items
@@ -535,7 +553,8 @@ def items_store(*, source: Source, entries: list[FeedEntry], now: datetime) -> i
 
     Queries, whatever the number of entries: one for the GUIDs already stored, one for matching
     links or contents across sources, and the bulk insert (plus the scorer's occasional check
-    for changed topics).
+    for changed topics). Entries already stored are recognised by their GUID before anything else
+    is done with them: only new ones are sanitized and scored.
     """
     candidates: dict[str, _Candidate] = {}
     for entry in entries:
@@ -551,83 +570,91 @@ def items_store(*, source: Source, entries: list[FeedEntry], now: datetime) -> i
     fresh = [candidate for guid_hash, candidate in candidates.items() if guid_hash not in known]
     if not fresh:
         return 0
+    _prepare(fresh, candidates.values(), source_url=source.url)
+    originals = _originals_by_hash(
+        url_hashes={candidate.url_hash for candidate in fresh if candidate.url_hash},
+        content_hashes={candidate.content_hash for candidate in fresh if candidate.content_hash},
+    )
+    scorer = current_scorer()
+    rows, reasons_json = [], []
+    for candidate in fresh:
+        original_id = originals.get(("url", candidate.url_hash)) or originals.get(
+            ("content", candidate.content_hash)
+        )
+        score = scorer.score(candidate.entry.title, candidate.text)
+        rows.append(_row(source, candidate, score, original_id, now))
+        reasons_json.append(score.reasons_json)
+    _insert_items(rows, reasons_json)
+    return len(rows)
 
-    # A link or a text shared by several entries of the same feed (a listing whose offers all point
-    # to one page, identical short texts) does not identify an item, so it is not used for dedupe.
-    for candidate in candidates.values():
+
+def _prepare(fresh: list[_Candidate], every: Iterable[_Candidate], *, source_url: str) -> None:
+    """Sanitize the new entries and work out what identifies them (link and content hashes).
+
+    A link or a text shared by several entries of the same feed (a listing whose offers all point
+    to one page, identical short texts) does not identify an item, so it is not used for dedupe.
+    """
+    link_keys: Counter[str] = Counter()
+    for candidate in every:
         candidate.canonical_url = canonical_url(candidate.entry.link)
         candidate.link_key = key_of_canonical(candidate.canonical_url)
-    link_keys = Counter(candidate.link_key for candidate in candidates.values())
+        link_keys[candidate.link_key] += 1
+    content_counts: Counter[str] = Counter()
     for candidate in fresh:
         entry = candidate.entry
-        candidate.summary_html = sanitize_html(entry.summary_html, base_url=entry.link or source.url)
+        candidate.summary_html = sanitize_html(entry.summary_html, base_url=entry.link or source_url)
         candidate.text = html_to_text(candidate.summary_html, limit=TEXT_HTML_CHARS)
         if candidate.link_key and link_keys[candidate.link_key] == 1:
             candidate.url_hash = _digest(candidate.link_key)
         body = fold(candidate.text[:CONTENT_HASH_CHARS])
         if len(body) >= MIN_CONTENT_HASH_CHARS:
             candidate.content_hash = _digest(f"{fold(entry.title)}\n{body}")
-    content_counts = Counter(candidate.content_hash for candidate in fresh if candidate.content_hash)
+            content_counts[candidate.content_hash] += 1
     for candidate in fresh:
         if content_counts[candidate.content_hash] > 1:
             candidate.content_hash = ""
 
-    originals = _originals_by_hash(
-        url_hashes={candidate.url_hash for candidate in fresh if candidate.url_hash},
-        content_hashes={candidate.content_hash for candidate in fresh if candidate.content_hash},
-    )
-    scorer = current_scorer()
-    rows = []
-    for candidate in fresh:
-        entry = candidate.entry
-        original_id = originals.get(("url", candidate.url_hash)) or originals.get(
-            ("content", candidate.content_hash)
-        )
-        score = scorer.score(entry.title, candidate.text)
-        if original_id is not None:
-            hidden, detail = HiddenReason.DUPLICATE, ""
-        elif score.excluded_by:
-            hidden, detail = HiddenReason.EXCLUDED, score.excluded_by[:200]
-        else:
-            hidden, detail = HiddenReason.VISIBLE, ""
-        freshness = entry.published_at if entry.published_at and entry.published_at < now else now
-        rows.append(
-            {
-                "source_id": source.pk,
-                "guid": candidate.guid,
-                "guid_hash": candidate.guid_hash,
-                "url": _bounded(entry.link),
-                "canonical_url": _bounded(candidate.canonical_url),
-                "url_hash": candidate.url_hash,
-                "content_hash": candidate.content_hash,
-                "title": entry.title[:500] or entry.link[:500] or "—",
-                "summary_html": candidate.summary_html,
-                "excerpt": candidate.text[:EXCERPT_CHARS],
-                "published_at": entry.published_at,
-                "first_seen_at": now,
-                "deadline": entry.deadline,
-                "place": entry.place[:200],
-                "topic_id": score.topic_id,
-                "score": score.points,
-                "score_reasons": score.reasons,
-                "rank": rank_for(score=score.points, when=freshness),
-                "state": ItemState.NEW,
-                "state_changed_at": None,
-                "state_changed_by_id": None,
-                "hidden_reason": hidden,
-                "hidden_detail": detail,
-                "duplicate_of_id": original_id,
-            }
-        )
-    _insert_items(rows)
-    return len(rows)
+
+def _row(source: Source, candidate: _Candidate, score: Score, original_id: int | None, now: datetime) -> dict:
+    """The new item's fields, hidden as a duplicate of ``original_id`` or for an excluded word."""
+    entry = candidate.entry
+    if original_id is not None:
+        hidden, detail = HiddenReason.DUPLICATE, ""
+    elif score.excluded_by:
+        hidden, detail = HiddenReason.EXCLUDED, score.excluded_by[:200]
+    else:
+        hidden, detail = HiddenReason.VISIBLE, ""
+    freshness = entry.published_at if entry.published_at and entry.published_at < now else now
+    return {
+        "source_id": source.pk,
+        "guid": candidate.guid,
+        "guid_hash": candidate.guid_hash,
+        "url": _bounded(entry.link),
+        "canonical_url": _bounded(candidate.canonical_url),
+        "url_hash": candidate.url_hash,
+        "content_hash": candidate.content_hash,
+        "title": entry.title[:500] or entry.link[:500] or "—",
+        "summary_html": candidate.summary_html,
+        "excerpt": candidate.text[:EXCERPT_CHARS],
+        "published_at": entry.published_at,
+        "first_seen_at": now,
+        "deadline": entry.deadline,
+        "place": entry.place[:200],
+        "topic_id": score.topic_id,
+        "score": score.points,
+        "score_reasons": score.reasons,
+        "rank": rank_for(score=score.points, when=freshness),
+        "state": ItemState.NEW,
+        "state_changed_at": None,
+        "state_changed_by_id": None,
+        "hidden_reason": hidden,
+        "hidden_detail": detail,
+        "duplicate_of_id": original_id,
+    }
 
 
-_ITEM_FIELDS = [field for field in Item._meta.concrete_fields if not field.primary_key]
-
-
-def _insert_items(rows: list[dict]) -> None:
-    """Insert new items in bulk.
+def _insert_items(rows: list[dict], reasons_json: list[str]) -> None:
+    """Insert new items in bulk (``reasons_json``: each row's ``score_reasons`` already serialized).
 
     On PostgreSQL through a binary COPY: Django's bulk_create spends several times more CPU per
     row (compiling thousands of placeholders, escaping each HTML summary into an array literal)
@@ -637,7 +664,7 @@ def _insert_items(rows: list[dict]) -> None:
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
-                _copy_items(rows)
+                _copy_items(rows, reasons_json)
         except IntegrityError:
             pass
         else:
@@ -645,16 +672,36 @@ def _insert_items(rows: list[dict]) -> None:
     Item.objects.bulk_create([Item(**row) for row in rows], batch_size=250, ignore_conflicts=True)
 
 
-def _copy_items(rows: list[dict]) -> None:
+# Columns of the COPY: every field but the id, score_reasons last (it is sent as the JSON text the
+# scorer already made, see _copy_items).
+_COPY_FIELDS = [
+    *(
+        field
+        for field in Item._meta.concrete_fields
+        if not field.primary_key and field.name != "score_reasons"
+    ),
+    Item._meta.get_field("score_reasons"),
+]
+_copy_values = itemgetter(*(field.attname for field in _COPY_FIELDS[:-1]))
+
+
+def _as_is(text: str) -> str:
+    """The ``dumps`` for JSON text made already: psycopg sends what it returns."""
+    return text
+
+
+@cache
+def _copy_statement() -> tuple[str, list[str]]:
+    """The COPY statement for new items, and the PostgreSQL type of each of its columns."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _ITEM_FIELDS)
+    columns = ", ".join(quote(field.column) for field in _COPY_FIELDS)
     # Binary COPY: text goes over as it is, with no escaping of the HTML.
-    types = [field.db_type(connection).split("(")[0] for field in _ITEM_FIELDS]
-    names = [field.attname for field in _ITEM_FIELDS]
-    json_names = {field.attname for field in _ITEM_FIELDS if isinstance(field, JSONField)}
-    statement = (
-        f"COPY {quote(Item._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"  # model names only
-    )
+    types = [field.db_type(connection).split("(")[0] for field in _COPY_FIELDS]
+    return f"COPY {quote(Item._meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)", types
+
+
+def _copy_items(rows: list[dict], reasons_json: list[str]) -> None:
+    statement, types = _copy_statement()
     # The raw psycopg cursor: its errors are turned into Django's (IntegrityError) by hand.
     with (
         connection.cursor() as cursor,
@@ -662,8 +709,8 @@ def _copy_items(rows: list[dict]) -> None:
         cursor.cursor.copy(statement) as copy,
     ):
         copy.set_types(types)
-        for row in rows:
-            copy.write_row([Jsonb(row[name]) if name in json_names else row[name] for name in names])
+        for row, reasons in zip(rows, reasons_json, strict=True):
+            copy.write_row((*_copy_values(row), Jsonb(reasons, dumps=_as_is)))
 
 
 def _bounded(url: str) -> str:
@@ -671,14 +718,33 @@ def _bounded(url: str) -> str:
 
 
 def _originals_by_hash(*, url_hashes: set[str], content_hashes: set[str]) -> dict[tuple[str, str], int]:
-    """For each link or content hash already stored (in any source), the id of the first item."""
-    if not url_hashes and not content_hashes:
+    """For each link or content hash already stored (in any source), the id of the first item.
+
+    Written in SQL: the ORM would spend more time preparing each of the hashes than the database
+    takes to find them. On PostgreSQL each list of hashes is one array parameter, so the statement
+    is the same for every feed and the driver prepares its text once.
+    """
+    conditions: list[str] = []
+    parameters: list = []
+    for column, hashes in (("url_hash", url_hashes), ("content_hash", content_hashes)):
+        if not hashes:
+            continue
+        # "<> ''" restates the condition of the column's partial index, which the planner cannot
+        # work out by itself from a list of more than a hundred hashes.
+        if connection.vendor == "postgresql":
+            conditions.append(f"({column} = ANY(%s) AND {column} <> '')")
+            parameters.append(list(hashes))
+        else:
+            conditions.append(f"({column} IN ({', '.join(['%s'] * len(hashes))}) AND {column} <> '')")
+            parameters.extend(hashes)
+    if not conditions:
         return {}
-    rows = (
-        Item.objects.filter(Q(url_hash__in=list(url_hashes)) | Q(content_hash__in=list(content_hashes)))
-        .order_by("id")
-        .values_list("id", "duplicate_of_id", "url_hash", "content_hash")
-    )
+    table = connection.ops.quote_name(Item._meta.db_table)
+    where = " OR ".join(conditions)
+    query = f"SELECT id, duplicate_of_id, url_hash, content_hash FROM {table} WHERE {where} ORDER BY id"  # noqa: S608 (names and placeholders only)
+    with connection.cursor() as cursor:
+        cursor.execute(query, parameters)
+        rows = cursor.fetchall()
     originals: dict[tuple[str, str], int] = {}
     for item_id, duplicate_of_id, url_hash, content_hash in rows:
         original = duplicate_of_id or item_id

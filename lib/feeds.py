@@ -374,6 +374,17 @@ _DATE_PATTERNS.update(
         for marker in (b'"date_published"', b'"date_modified"')
     }
 )
+# The names above, found by what they start with ("<" or '"date_') and looked ahead at for the
+# rest, so that no occurrence can hide another.
+_DATE_MARKERS = tuple(
+    re.compile(
+        re.escape(start)
+        + b"(?=("
+        + b"|".join(re.escape(marker[len(start) :]) for marker in _DATE_PATTERNS if marker.startswith(start))
+        + b"))"
+    )
+    for start in (b"<", b'"date_')
+)
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
@@ -427,10 +438,14 @@ def _zoneless_instants(body: bytes) -> set[datetime]:
     of the document is not scanned for that element (that scan would cost half a parse).
     """
     instants: set[datetime] = set()
+    found_at = _date_markers_found(body)
     for marker, pattern in _DATE_PATTERNS.items():
-        if marker not in body:
-            continue
-        for seen, match in enumerate(pattern.finditer(body)):
+        seen, scanned_to = 0, 0
+        for position in found_at.get(marker, ()):
+            match = pattern.match(body, position) if position >= scanned_to else None
+            if match is None:
+                continue
+            scanned_to = match.end()
             raw = match.group(1).decode("utf-8", errors="replace").strip()
             if raw and not has_time_zone(raw):
                 parsed = parse_date(raw, tz=UTC)
@@ -438,7 +453,18 @@ def _zoneless_instants(body: bytes) -> set[datetime]:
                     instants.add(parsed)
             elif seen >= _ZONE_SAMPLE and not instants:
                 break
+            seen += 1
     return instants
+
+
+def _date_markers_found(body: bytes) -> dict[bytes, list[int]]:
+    """Where each date element name of _DATE_PATTERNS starts in ``body``, found in one pass (looking
+    for each name in turn would read the whole document once per name the feed does not use)."""
+    found_at: dict[bytes, list[int]] = {}
+    for markers in _DATE_MARKERS:
+        for match in markers.finditer(body):
+            found_at.setdefault(match.group(0) + match.group(1), []).append(match.start())
+    return found_at
 
 
 def parse_feed(body: bytes, *, url: str, headers=None, tz: tzinfo = UTC) -> ParsedFeed:

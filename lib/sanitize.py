@@ -151,7 +151,9 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=set(REMOVED_WITH_CONTENT), attributes={})
+# A tag of sanitized HTML: nh3 writes every "<" and ">" of text and attribute values as an entity, so
+# in its output a tag runs from a "<" to the next ">" and nothing else looks like one.
+_SANITIZED_TAG = re.compile(r"<[^>]*>")
 
 
 def _is_tracking_pixel(tag: str) -> bool:
@@ -183,11 +185,11 @@ def sanitize_html(html: str, *, base_url: str = "") -> str:
 
 
 def html_to_text(html: str, *, limit: int | None = None) -> str:
-    """The readable text of (already sanitized) HTML, on one line; with ``limit``, of its first
-    ``limit`` characters only (a tag cut in half there is left out).
+    """The readable text of HTML that ``sanitize_html`` returned, on one line; with ``limit``, of its
+    first ``limit`` characters only (a tag cut in half there is left out).
 
-    nh3 with no tag allowed does the stripping (several times faster than a regular expression
-    over tag-dense HTML); a space before every tag keeps "<p>a</p><p>b</p>" from becoming "ab".
+    Each tag becomes a space (so "<p>a</p><p>b</p>" does not become "ab") with one substitution in
+    C: in sanitized HTML that is exact, and several times faster than parsing it again with nh3.
     """
     if not html:
         return ""
@@ -197,7 +199,7 @@ def html_to_text(html: str, *, limit: int | None = None) -> str:
         if opened > html.rfind(">"):
             html = html[:opened]
     if "<" in html:
-        html = _TEXT_ONLY.clean(html.replace("<", " <"))
+        html = _SANITIZED_TAG.sub(" ", html)
     if "&" in html:
         html = html_lib.unescape(html)
     return " ".join(html.split())
