@@ -31,12 +31,10 @@ from datetime import UTC, datetime
 
 import fastfeedparser
 import nh3
-import psycopg
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, connections
 
-from bench import BenchUnavailable
+from bench.database import bench_database_use
 from bench.feedgen import MB, build_feeds, heavy_tail_sizes, median_sizes
 from bench.feedserver import FeedServer
 from curation.models import Item, Source
@@ -188,20 +186,7 @@ def _run_cycle(source_ids: list[int]) -> CycleFigures:
 
 
 def _use_bench_database() -> None:
-    if connection.vendor != "postgresql":
-        raise BenchUnavailable(
-            "the curation benchmark needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST:5432/DB "
-            f"(it creates and uses its own database {BENCH_DATABASE!r} on that server)"
-        )
-    parameters = connection.get_connection_params()
-    parameters["dbname"] = "postgres"
-    with psycopg.connect(**parameters, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    connections.close_all()
-    settings.DATABASES["default"]["NAME"] = BENCH_DATABASE
-    connections["default"].settings_dict["NAME"] = BENCH_DATABASE
-    call_command("migrate", verbosity=0, interactive=False)
+    bench_database_use(BENCH_DATABASE, benchmark="curation")
 
 
 def _commit_latency_ms() -> float:
