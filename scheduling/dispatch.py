@@ -268,9 +268,12 @@ def delivery_reconcile(*, delivery_id: int) -> None:
 
 
 def _find_on_network(delivery: Delivery, recent: list[RecentPost]) -> RecentPost | None:
-    """The channel's recent post carrying this delivery's text and not claimed by another delivery."""
+    """The channel's recent post carrying this delivery's text and not claimed by another delivery.
+    A reply of the account's that quotes the text is not it: deliveries are never replies."""
     text = " ".join(delivery.text.split())
-    candidates = [post for post in recent if text and text in " ".join(post.text.split())]
+    candidates = [
+        post for post in recent if not post.is_reply and text and text in " ".join(post.text.split())
+    ]
     if not candidates:
         return None
     taken = set(

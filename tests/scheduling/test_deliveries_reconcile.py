@@ -5,7 +5,7 @@ from datetime import timedelta
 import time_machine
 from django.utils import timezone
 
-from networks.models import SandboxFailure, SandboxPost
+from networks.models import SandboxFailure, SandboxPost, SandboxPostKind
 from scheduling.dispatch import (
     RECONCILE_GIVE_UP,
     RECONCILE_INTERVAL,
@@ -52,6 +52,24 @@ def test_a_post_another_delivery_already_owns_is_not_taken(make_delivery, sandbo
 
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.UNKNOWN
+
+
+def test_a_reply_of_the_account_quoting_the_text_is_not_taken_for_the_post(make_delivery, sandbox_account):
+    delivery = timed_out(make_delivery)
+    real = SandboxPost.objects.get()
+    real.delete()  # the network never kept the post; the account replied to someone quoting it
+    SandboxPost.objects.create(
+        account=sandbox_account,
+        external_id="sb-reply-1",
+        kind=SandboxPostKind.REPLY,
+        text="Hoy hay feria de empleo [sandbox:timeout]",
+        in_reply_to="sb-citizen-1",
+    )
+
+    delivery_reconcile(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.external_id) == (DeliveryState.UNKNOWN, "")
 
 
 def test_not_found_it_is_looked_for_again_and_then_held_for_the_manager(make_delivery, sandbox_account):
