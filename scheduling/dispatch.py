@@ -37,9 +37,7 @@ from scheduling.media import post_media
 from scheduling.models import (
     Delivery,
     DeliveryState,
-    EchoRule,
     HeldReason,
-    PostOrigin,
     PublishingPause,
 )
 from scheduling.pause import publishing_pause_open
@@ -162,7 +160,7 @@ _SENDING_BEGIN_SQL = f"""
 
 
 def _delivery_for_publishing(delivery_id: int) -> Delivery | None:
-    # The echo rule comes along so the echo hook decides without a query (_echoes_possible).
+    # The echo rule comes along so the echo hook decides without a query (scheduling.echo.echo_plan_after_publish).
     return Delivery.objects.select_related("channel__echo_rule", "post").filter(pk=delivery_id).first()
 
 
@@ -358,19 +356,4 @@ def _mark_published(delivery: Delivery, *, external_id: str, url: str, at: datet
         published_at=at,
         last_error="",
     )
-    if _echoes_possible(delivery):
-        echo_plan_after_publish(delivery)
-
-
-def _echoes_possible(delivery: Delivery) -> bool:
-    """Whether planning echoes could give anything, judged without a query from what publishing
-    loaded: not an echo itself, composed in SocialDesk, on a channel whose echo rule (the defaults
-    when none was saved) asks for echoes. Only then is a planning task queued; the task checks
-    everything again, working hours included (that check costs queries)."""
-    if delivery.is_echo or delivery.post.origin != PostOrigin.DESK:
-        return False
-    try:
-        rule = delivery.channel.echo_rule
-    except EchoRule.DoesNotExist:
-        rule = EchoRule(channel=delivery.channel)
-    return rule.is_enabled and rule.echoes_per_post > 0
+    echo_plan_after_publish(delivery)

@@ -74,7 +74,7 @@ def echoes_plan(*, delivery: Delivery, now: datetime) -> list[Delivery]:
         if planned:
             return planned
         rule = echo_rule_for(original.channel)
-        if not rule.is_enabled or rule.echoes_per_post == 0:
+        if not rule.asks_for_echoes:
             return []
         slots = _slots_choose(original=original, rule=rule, now=now)
         texts = echo_texts_vary(
@@ -94,14 +94,24 @@ def echoes_plan(*, delivery: Delivery, now: datetime) -> list[Delivery]:
 
 def echo_plan_after_publish(delivery: Delivery) -> None:
     """Called by the dispatcher when a delivery has been marked published: queue the planning of
-    its echoes once the transaction commits. The checks that cost queries (origin, working hours,
-    the channel's rule) run in the task, not in the publishing path."""
+    its echoes once the transaction commits, if planning could give anything. Judged without a
+    query from what publishing loaded (the post, and the channel's echo rule when one was saved:
+    the defaults otherwise); the task checks everything again, working hours included."""
     if delivery.state != DeliveryState.PUBLISHED or delivery.is_echo:
+        return
+    if delivery.post.origin != PostOrigin.DESK or not _loaded_rule(delivery.channel).asks_for_echoes:
         return
     # Imported here: scheduling.tasks imports the dispatcher, which imports this module.
     from scheduling.tasks import plan_echoes
 
     plan_echoes.delay_on_commit(delivery.pk)
+
+
+def _loaded_rule(channel: Channel) -> EchoRule:
+    try:
+        return channel.echo_rule
+    except EchoRule.DoesNotExist:
+        return EchoRule(channel=channel)
 
 
 def live_post_echoes_plan(*, delivery_id: int, now: datetime) -> list[Delivery]:

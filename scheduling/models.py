@@ -271,6 +271,11 @@ class EchoRule(models.Model):
     def __str__(self) -> str:
         return f"{self.channel}"
 
+    @property
+    def asks_for_echoes(self) -> bool:
+        """Whether a live post on this channel gets echoes at all."""
+        return self.is_enabled and self.echoes_per_post > 0
+
 
 class PublishingPause(models.Model):
     """The emergency pause: while one is open nothing is published."""

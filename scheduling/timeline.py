@@ -209,7 +209,7 @@ def _outside_post_record(
     recorded by an earlier or concurrent run)."""
     if Delivery.objects.filter(channel=channel, external_id=recent.external_id).exists():
         return None
-    echo_state = EchoState.OFFERED if rule.is_enabled and rule.echoes_per_post else EchoState.NONE
+    echo_state = EchoState.OFFERED if rule.asks_for_echoes else EchoState.NONE
     try:
         with transaction.atomic():
             post = Post.objects.create(
