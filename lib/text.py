@@ -4,11 +4,11 @@
 "l·l" ("col·legi" → "collegi") and makes typographic apostrophes plain, so "fira d’ocupació" and
 "Fira d'Ocupació" are the same phrase.
 
-``PhraseMatcher`` finds weighted phrases in a text by whole words. It works on word tokens and
-dictionary look-ups rather than a big regular-expression alternation: Python's ``re`` tries every
-alternative at every position, which costs milliseconds per article with a hundred keywords, while
-splitting into words and looking them up costs a fraction of that. A word also matches its plural
-("oferta" → "ofertas"/"ofertes", "subvención" → "subvenciones", "subvenció" → "subvencions").
+``PhraseMatcher`` finds weighted phrases in a text by whole words, with one compiled Aho-Corasick
+automaton over the text's folded words rather than a regular-expression alternation (Python's
+``re`` tries every alternative at every position: milliseconds per article with a hundred
+keywords). A word also matches its plural ("oferta" → "ofertas"/"ofertes", "subvención" →
+"subvenciones", "subvenció" → "subvencions").
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from itertools import product
+
+import ahocorasick
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -84,7 +87,8 @@ _WORDS_TABLE = bytes(_SEPARATORS[folded] for folded in _LATIN1_TABLE)  # fold, t
 _PLURAL_ENDINGS = ("", "s", "es", "ns")
 
 
-def _forms(word: str) -> frozenset[str]:
+def word_forms(word: str) -> frozenset[str]:
+    """The word and its plurals: the forms a keyword word matches in a text."""
     forms = {word + ending for ending in _PLURAL_ENDINGS}
     if word.endswith("ca"):
         forms.add(word[:-2] + "ques")
@@ -132,74 +136,81 @@ class Phrase:
     exclusion: bool = False
 
 
+# Words of a phrase whose forms the automaton holds in every combination (at most 5**3 patterns a
+# phrase); further words are checked where such a start is found, so a long phrase stays cheap.
+_EXPANDED_WORDS = 3
+
+
 class PhraseMatcher:
     """Finds which phrases occur in a text, each reported once, as whole words.
 
-    One-word phrases are found by intersecting the text's set of words with theirs. Phrases of
-    several words sit in a tree of words (a trie) that one pass over the text walks: at each word,
-    only the phrases that can start there are followed, one word further at a time.
+    One-word phrases: the set of the text's folded words intersected with the set of their forms
+    (plurals). Longer phrases: the text's words joined by single spaces, and one Aho-Corasick
+    automaton (compiled, pyahocorasick) holding each phrase as " word word " in every combination
+    of its words' forms, spaces around it so only whole words match. Both run in C whatever the
+    number of keywords, which matters: scoring reads every new item of every feed.
     """
 
-    _ENDS = ""  # key of a trie node listing the phrases that end there (never a word: words are \w+)
-
     def __init__(self, phrases: Iterable[Phrase]):
-        self._phrases_by_shape: list[list[Phrase]] = []
-        shape_index: dict[tuple[str, ...], int] = {}
-        self._single: dict[str, list[int]] = {}  # word form -> one-word phrases it completes
-        self._trie: dict = {}  # keyword word -> node; node: keyword word -> node, _ENDS -> [phrases]
-        self._words_of_form: dict[str, set[str]] = {}  # form in a text -> keyword words it can be
-        for phrase in phrases:
-            key = tuple(words(phrase.text))
-            if not key:
-                continue
-            index = shape_index.get(key)
-            if index is None:
-                index = len(self._phrases_by_shape)
-                shape_index[key] = index
-                self._phrases_by_shape.append([])
-                if len(key) == 1:
-                    for form in _forms(key[0]):
-                        self._single.setdefault(form, []).append(index)
-                else:
-                    node = self._trie
-                    for word in key:
-                        node = node.setdefault(word, {})
-                        for form in _forms(word):
-                            self._words_of_form.setdefault(form, set()).add(word)
-                    node.setdefault(self._ENDS, []).append(index)
-            self._phrases_by_shape[index].append(phrase)
+        self.phrases: list[Phrase] = list(phrases)
+        positions_by_shape: dict[tuple[str, ...], list[int]] = {}
+        for position, phrase in enumerate(self.phrases):
+            shape = tuple(words(phrase.text))
+            if shape:
+                positions_by_shape.setdefault(shape, []).append(position)
+        self._positions_by_shape = list(positions_by_shape.values())
+        shapes = list(positions_by_shape)
+        self._single: dict[str, list[int]] = {}  # form of a word -> one-word shapes it completes
+        for index, shape in enumerate(shapes):
+            if len(shape) == 1:
+                for form in word_forms(shape[0]):
+                    self._single.setdefault(form, []).append(index)
         self._single_forms = frozenset(self._single)
-        # form in a text -> trie nodes of the phrases it can start
-        self._starts: dict[str, list[dict]] = {}
-        for word, node in self._trie.items():
-            for form in _forms(word):
-                self._starts.setdefault(form, []).append(node)
+        self._automaton = _automaton([(index, shape) for index, shape in enumerate(shapes) if len(shape) > 1])
 
     def __bool__(self) -> bool:
-        return bool(self._phrases_by_shape)
+        return bool(self._positions_by_shape)
+
+    def positions(self, text: str) -> list[int]:
+        """Where the phrases present in ``text`` are in the list given, in that order, each once."""
+        if not self._positions_by_shape:
+            return []
+        tokens = words(text)
+        found = {index for form in self._single_forms.intersection(tokens) for index in self._single[form]}
+        if self._automaton is not None:
+            spaced = f" {' '.join(tokens)} "
+            for end, shapes in self._automaton.iter(spaced):
+                for index, further in shapes:
+                    if not further or _followed_by(spaced, end, further):
+                        found.add(index)
+        return sorted(position for index in found for position in self._positions_by_shape[index])
 
     def find(self, text: str) -> list[Phrase]:
         """The phrases present in ``text``, in the order they were given, each once."""
-        tokens = words(text)
-        found = {index for form in self._single_forms.intersection(tokens) for index in self._single[form]}
-        if self._trie:
-            found.update(self._in_sequence(tokens))
-        return [phrase for index in sorted(found) for phrase in self._phrases_by_shape[index]]
+        return [self.phrases[position] for position in self.positions(text)]
 
-    def _in_sequence(self, tokens: list[str]) -> set[int]:
-        words_of_form, starts, ends = self._words_of_form, self._starts, self._ENDS
-        matched: set[int] = set()
-        for position in [position for position, token in enumerate(tokens) if token in starts]:
-            frontier = starts[tokens[position]]
-            following = position + 1
-            while frontier:
-                step = []
-                for node in frontier:
-                    matched.update(node.get(ends, ()))
-                    if following < len(tokens):
-                        step.extend(
-                            node[word] for word in words_of_form.get(tokens[following], ()) if word in node
-                        )
-                frontier = step
-                following += 1
-        return matched
+
+def _automaton(shapes: list[tuple[int, tuple[str, ...]]]) -> ahocorasick.Automaton | None:
+    """ " form form form " -> [(shape index, forms each further word may take)], for phrases of
+    several words; None when there are none."""
+    patterns: dict[str, list[tuple[int, tuple[frozenset[str], ...]]]] = {}
+    for index, shape in shapes:
+        forms = [word_forms(word) for word in shape]
+        further = tuple(forms[_EXPANDED_WORDS:])
+        for combination in product(*forms[:_EXPANDED_WORDS]):
+            patterns.setdefault(f" {' '.join(combination)} ", []).append((index, further))
+    if not patterns:
+        return None
+    automaton = ahocorasick.Automaton()
+    for pattern, found in patterns.items():
+        automaton.add_word(pattern, found)
+    automaton.make_automaton()
+    return automaton
+
+
+def _followed_by(spaced: str, end: int, further: tuple[frozenset[str], ...]) -> bool:
+    """Whether the words after the match ending at ``end`` (its closing space) take these forms."""
+    following = spaced[end + 1 :].split(" ", len(further))[: len(further)]
+    return len(following) == len(further) and all(
+        word in forms for word, forms in zip(following, further, strict=True)
+    )

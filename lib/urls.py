@@ -8,6 +8,7 @@ ignores http versus https, a leading ``www.`` and a trailing slash.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -68,6 +69,17 @@ TRACKING_PARAMETERS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "matomo_", "piwik_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# An absolute http(s) address with a plain host name and nothing ``urljoin`` or ``urlsplit`` would
+# change or refuse (no spaces or control characters, no user part, no brackets, no backslash):
+# almost every link in a feed. Such a link resolves to itself, so the two calls are skipped.
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f\\]*)?", re.ASCII
+)
+# An empty parameter, query or fragment ("a;?", "a?#", "a#"): urljoin drops its marker, so such a
+# link does not resolve to itself character for character.
+_EMPTY_PART = re.compile(r"[;?#](?:[?#]|$)")
+# The same, already canonical: lower-case host, no port, a path, no query or fragment.
+_PLAIN_CANONICAL = re.compile(r"https?://[a-z0-9.-]+/[^\x00-\x20\x7f\\?#]*", re.ASCII)
 
 
 def is_tracking_parameter(name: str) -> bool:
@@ -80,6 +92,8 @@ def absolute_url(link: str, base: str) -> str:
     link = (link or "").strip()
     if not link:
         return ""
+    if _PLAIN_ABSOLUTE.fullmatch(link) and not _EMPTY_PART.search(link):
+        return link
     try:
         resolved = urljoin(base, link) if base else link
         parts = urlsplit(resolved)
@@ -92,6 +106,12 @@ def absolute_url(link: str, base: str) -> str:
 
 def canonical_url(url: str) -> str:
     """The address without tracking parameters or fragment; "" for anything but http(s)."""
+    if _PLAIN_CANONICAL.fullmatch(url):
+        return url
+    return _canonical_of_parts(url)
+
+
+def _canonical_of_parts(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         port = parts.port

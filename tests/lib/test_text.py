@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lib.text import Phrase, PhraseMatcher, fold, words
+from lib.text import Phrase, PhraseMatcher, fold, word_forms, words
 
 
 def test_fold_ignores_accents_case_and_valencian_punctuation():
@@ -77,3 +77,40 @@ def test_the_fast_latin1_path_folds_like_the_general_one(text):
 @given(st.text(max_size=80))
 def test_words_are_what_a_word_pattern_finds_in_the_folded_text(text):
     assert words(text) == re.findall(r"\w+", fold(text))
+
+
+def test_a_long_phrase_matches_only_with_all_its_words_in_their_forms():
+    matcher = _matcher(("renta valenciana de inclusión social", 3))
+    assert matcher.find("la Renta Valenciana de Inclusión Social") != []
+    assert matcher.find("rentas valencianas de inclusiones sociales") != []
+    assert matcher.find("renta valenciana de inclusión") == []
+    assert matcher.find("renta valenciana de inclusión laboral") == []
+
+
+def _found_word_by_word(phrases: list[Phrase], text: str) -> list[Phrase]:
+    """The obvious, slow way: every phrase tried at every position of the text's words."""
+    tokens = words(text)
+    found = []
+    for phrase in phrases:
+        shape = words(phrase.text)
+        if shape and any(
+            all(
+                token in word_forms(word)
+                for token, word in zip(tokens[start : start + len(shape)], shape, strict=True)
+            )
+            for start in range(len(tokens) - len(shape) + 1)
+        ):
+            found.append(phrase)
+    return found
+
+
+_VOCABULARY = ["oferta", "ofertas", "ofertes", "de", "d'", "empleo", "empleos", "feria", "fira", "bolsa",
+               "trabajo", "treball", "pràctica", "pràctiques", "curso", "la", "a", "ocupació", "ocupacions"]  # fmt: skip
+_KEYWORDS = st.lists(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=5).map(" ".join), max_size=8)
+_TEXTS = st.lists(st.sampled_from([*_VOCABULARY, ", ", "¡", "EMPLEO", "Ofertes"]), max_size=30).map(" ".join)
+
+
+@given(_KEYWORDS, _TEXTS)
+def test_the_matcher_finds_what_trying_every_position_finds(keywords, text):
+    phrases = [Phrase(text=keyword, weight=1, label="t") for keyword in keywords]
+    assert PhraseMatcher(phrases).find(text) == _found_word_by_word(phrases, text)

@@ -1,8 +1,12 @@
 """Canonical links: tracking parameters and fragments gone, same page recognised."""
 
-import pytest
+from urllib.parse import urljoin, urlsplit
 
-from lib.urls import absolute_url, canonical_url, host_of, url_key
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lib.urls import _canonical_of_parts, absolute_url, canonical_url, host_of, url_key
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,37 @@ def test_absolute_url_resolves_relative_links_and_refuses_other_schemes():
 def test_host_of():
     assert host_of("https://Feeds.Example.org:8080/rss") == "feeds.example.org"
     assert host_of("nonsense") == ""
+
+
+# Pieces that make addresses of every kind the shortcuts must recognise or leave to the standard
+# library: upper case, ports, empty queries and fragments, parameters, spaces, brackets, user parts.
+_URL_PIECES = st.sampled_from(
+    ["http://", "https://", "HTTP://", "ftp://", "//", "a", "B", ".", "-", ":", "80", "/", "?", "#", ";",
+     "=", "&", "%20", " ", "\t", "@", "[", "]", "\\", "é", "..", "x.org", "utm_source=1", "\x00"]
+)  # fmt: skip
+_URLS = st.lists(_URL_PIECES, max_size=12).map("".join)
+
+
+def _absolute_url_by_the_standard_library(link: str, base: str) -> str:
+    link = link.strip()
+    if not link:
+        return ""
+    try:
+        resolved = urljoin(base, link) if base else link
+        parts = urlsplit(resolved)
+    except ValueError:
+        return ""
+    return resolved if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+@settings(max_examples=500)
+@given(_URLS, st.sampled_from(["", "http://base.example/dir/page", "https://b.example"]))
+def test_absolute_url_answers_what_urljoin_answers(link, base):
+    # absolute_url skips urljoin for plain absolute links; the answer must not change.
+    assert absolute_url(link, base) == _absolute_url_by_the_standard_library(link, base)
+
+
+@settings(max_examples=500)
+@given(_URLS)
+def test_canonical_url_shortcut_answers_what_parsing_answers(url):
+    assert canonical_url(url) == _canonical_of_parts(url)
