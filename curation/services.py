@@ -564,9 +564,7 @@ def items_store(*, source: Source, entries: list[FeedEntry], now: datetime) -> i
             candidates[guid_hash] = _Candidate(entry=entry, guid=guid, guid_hash=guid_hash)
     if not candidates:
         return 0
-    known = set(
-        Item.objects.filter(source=source, guid_hash__in=list(candidates)).values_list("guid_hash", flat=True)
-    )
+    known = _known_guid_hashes(source.pk, list(candidates))
     fresh = [candidate for guid_hash, candidate in candidates.items() if guid_hash not in known]
     if not fresh:
         return 0
@@ -715,6 +713,20 @@ def _copy_items(rows: list[dict], reasons_json: list[str]) -> None:
 
 def _bounded(url: str) -> str:
     return url if len(url) <= 2000 else ""  # longer than the column: better no link than a broken one
+
+
+def _known_guid_hashes(source_id: int, guid_hashes: list[str]) -> set[str]:
+    """Which of the GUID hashes the source has stored already. In SQL, like ``_originals_by_hash``:
+    the ORM would prepare each hash of the list in Python, for every fetch."""
+    table = connection.ops.quote_name(Item._meta.db_table)
+    if connection.vendor == "postgresql":
+        condition, parameters = "guid_hash = ANY(%s)", [guid_hashes]
+    else:
+        condition, parameters = f"guid_hash IN ({', '.join(['%s'] * len(guid_hashes))})", guid_hashes
+    query = f"SELECT guid_hash FROM {table} WHERE source_id = %s AND {condition}"  # noqa: S608 (names and placeholders only)
+    with connection.cursor() as cursor:
+        cursor.execute(query, [source_id, *parameters])
+        return {guid_hash for (guid_hash,) in cursor.fetchall()}
 
 
 def _originals_by_hash(*, url_hashes: set[str], content_hashes: set[str]) -> dict[tuple[str, str], int]:

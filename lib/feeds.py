@@ -408,7 +408,7 @@ def plain_text(value, limit: int = MAX_TITLE_CHARS) -> str:
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = html_lib.unescape(text)
-    return _SPACE.sub(" ", text).strip()[:limit]
+    return " ".join(text.split())[:limit]
 
 
 def cap_html(value: str) -> str:
