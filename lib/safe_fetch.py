@@ -14,6 +14,10 @@ Every outbound fetch of SocialDesk (feeds, pages, listings, discovery) goes thro
 - the body is streamed and refused past ``max_bytes`` of *decoded* bytes (a gzip bomb stops there);
 - TLS certificates are verified; proxies from the environment are not used.
 
+SDKs that bring their own HTTP client (Mastodon.py, towards an instance a person typed) get a
+``guarded_session``: a requests session whose connections are made the same way (one lookup, every
+answer checked, the socket opened to a checked address and its peer checked again), no proxies.
+
 Django-free: callers pass ``allow_private`` (settings.SOCIALDESK_FETCH_ALLOW_PRIVATE) themselves.
 """
 
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from urllib.parse import urljoin
 
+import requests
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
@@ -198,6 +203,97 @@ class _PinnedHTTPConnection(_PinnedConnectionMixin, HTTPConnection):
 
 class _PinnedHTTPSConnection(_PinnedConnectionMixin, HTTPSConnection):
     pass
+
+
+class BlockedAddressError(NewConnectionError):
+    """A connection refused by the guard of ``guarded_session``: the name points, or the socket
+    reached, inside our own network. urllib3 and requests report it as a connection failure."""
+
+
+class _GuardedConnectionMixin:
+    """Connects only where the guard allows, for clients that bring their own HTTP session (SDKs).
+
+    The name is resolved once, every answer checked (a name that points both outside and inside is
+    refused), the socket opened to a checked address (so a DNS answer that changes afterwards,
+    rebinding, is never used) and the address the socket reached checked again.
+    """
+
+    allow_private: tuple[str, ...] = ()
+
+    def _new_conn(self) -> socket.socket:
+        host = self._dns_host
+        try:
+            addresses = _resolve(host, self.port)
+        except FetchError as exc:
+            raise NewConnectionError(self, exc.reason) from exc
+        refused = next((a for a in addresses if is_forbidden_address(a, self.allow_private)), None)
+        if refused is not None:
+            raise BlockedAddressError(self, f"{host} points to {refused}, a private or reserved address.")
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                sock = urllib3_connection.create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(self, f"Connection to {host} timed out.") from exc
+            except OSError as exc:
+                failure = exc
+                continue
+            peer = sock.getpeername()[0]
+            if is_forbidden_address(peer, self.allow_private):
+                sock.close()
+                raise BlockedAddressError(
+                    self, f"The connection to {host} reached {peer}, a private address."
+                )
+            return sock
+        raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+
+
+@lru_cache(maxsize=8)
+def _guarded_pool_classes(allow_private: tuple[str, ...]) -> dict[str, type]:
+    def guarded(pool_class: type, connection_class: type) -> type:
+        connection = type(
+            f"Guarded{connection_class.__name__}",
+            (_GuardedConnectionMixin, connection_class),
+            {"allow_private": allow_private},
+        )
+        return type(f"Guarded{pool_class.__name__}", (pool_class,), {"ConnectionCls": connection})
+
+    return {
+        "http": guarded(urllib3.HTTPConnectionPool, HTTPConnection),
+        "https": guarded(urllib3.HTTPSConnectionPool, HTTPSConnection),
+    }
+
+
+class _GuardedAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, allow_private: tuple[str, ...]):
+        self._allow_private = allow_private  # read by init_poolmanager, which __init__ calls
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _guarded_pool_classes(self._allow_private)
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        raise requests.exceptions.InvalidProxyURL("Guarded sessions connect directly, never through a proxy.")
+
+
+def guarded_session(allow_private: Sequence[str] = ()) -> requests.Session:
+    """A requests session that only connects to public addresses (see ``_GuardedConnectionMixin``),
+    for the SDKs whose server is an address a person typed (a Mastodon instance). Proxies from the
+    environment are not used: the guard must see the server's own address."""
+    allowed = tuple(allow_private)
+    _parse_networks(allowed)  # a bad entry is a configuration error: fail before any request
+    session = requests.Session()
+    session.trust_env = False
+    adapter = _GuardedAdapter(allowed)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class _Deadline:

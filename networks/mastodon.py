@@ -60,7 +60,7 @@ from mastodon import (
 )
 
 from lib.http_errors import requests_error_before_sending
-from lib.safe_fetch import host_is_forbidden
+from lib.safe_fetch import guarded_session, host_is_forbidden
 from lib.text_limits import URL_WEIGHT, mastodon_length, text_with_link
 from networks.base import (
     AuthorizationExpired,
@@ -393,7 +393,8 @@ class MastodonConnector(Connector):
             instance_host = urlsplit(credentials["api_base_url"]).hostname or ""
             if host_is_forbidden(instance_host, settings.SOCIALDESK_FETCH_ALLOW_PRIVATE):
                 raise Rejected(gettext("The Mastodon instance's address is inside a private network."))
-            session = requests.Session()
+            # Checked again where each socket really goes: the name may be re-pointed inside later.
+            session = guarded_session(settings.SOCIALDESK_FETCH_ALLOW_PRIVATE)
             session.hooks["response"].append(self._remember_response)
             self._api = Mastodon(
                 access_token=credentials["access_token"],

@@ -69,10 +69,16 @@ class OAuthProvider(ABC):
 
     # --- HTTP ------------------------------------------------------------------------------------
 
+    def session(self) -> requests.Session:
+        """The HTTP session of the flow's requests; a provider whose server is an address a person
+        typed gives a guarded one."""
+        return requests.Session()
+
     def call(self, method: str, url: str, **kwargs) -> dict:
         """One request to the network; its JSON answer, or ConnectFailed with the network's words."""
         try:
-            response = requests.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)
+            with self.session() as session:
+                response = session.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)
         except requests.RequestException as exc:
             # Only the kind of failure: requests' own message repeats the URL, which can hold a code
             # or an app secret (Meta's token exchange is a GET).

@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
-from lib.safe_fetch import host_is_forbidden
+from lib.safe_fetch import guarded_session, host_is_forbidden
 from networks.models import Network
 from networks.oauth.base import ConnectableAccount, ConnectFailed, OAuthProvider
 
@@ -40,6 +40,11 @@ def instance_base_url(address: str) -> str:
 class MastodonOAuth(OAuthProvider):
     network = Network.MASTODON
     no_accounts_message = gettext_lazy("The instance did not say which account signed in.")
+
+    def session(self):
+        # The instance is an address the administrator typed: connect only to public addresses,
+        # checked where the socket really goes (a name re-pointed inside after the check fails).
+        return guarded_session(settings.SOCIALDESK_FETCH_ALLOW_PRIVATE)
 
     def register_app(self, instance_address: str) -> dict:
         """Register SocialDesk on the instance; the flow's extra data for the next steps."""

@@ -11,11 +11,12 @@ import threading
 import time
 
 import pytest
+import requests
 from urllib3.util import connection as urllib3_connection
 from urllib3.util.ssl_ import create_urllib3_context
 
 from lib import safe_fetch
-from lib.safe_fetch import FetchError, is_forbidden_address, safe_get
+from lib.safe_fetch import FetchError, guarded_session, is_forbidden_address, safe_get
 from tests.lib.conftest import LOOPBACK, send
 
 UA = "SocialDesk-test/1.0 (+https://example.org/contacto)"
@@ -528,3 +529,63 @@ def test_safe_fetch_does_not_import_django():
     code = "import sys, lib.safe_fetch; print(sorted(m for m in sys.modules if m.startswith('django')))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+# --- Guarded sessions, for SDKs that bring their own HTTP client --------------------------------------
+
+
+def test_a_guarded_session_reaches_an_allowed_server(loopback_server):
+    loopback_server.routes["/api"] = lambda h: send(h, 200, b'{"ok": true}')
+    with guarded_session(LOOPBACK) as session:
+        response = session.get(loopback_server.url("/api"), timeout=5)
+    assert response.json() == {"ok": True}
+
+
+def test_a_guarded_session_refuses_a_name_pointing_inside_without_connecting(
+    loopback_server, fake_dns, connections
+):
+    answers, _lookups = fake_dns
+    answers["instance.test"] = [[PUBLIC_IP, "127.0.0.1"]]
+    with guarded_session() as session, pytest.raises(requests.ConnectionError) as caught:
+        session.get(f"http://instance.test:{loopback_server.port}/api/v1/instance", timeout=5)
+    assert "127.0.0.1, a private or reserved address" in str(caught.value)
+    assert connections == []
+    assert loopback_server.seen == []
+
+
+def test_a_guarded_session_connects_to_the_address_it_checked(loopback_server, fake_dns, monkeypatch):
+    # One lookup per connection: a second answer (rebinding) is never asked for, let alone used.
+    answers, lookups = fake_dns
+    answers["rebind.test"] = [[PUBLIC_IP], ["127.0.0.1"]]
+    attempts: list[tuple[str, int]] = []
+
+    def refuse(address, *args, **kwargs):
+        attempts.append(address)
+        raise ConnectionRefusedError("no route in tests")
+
+    monkeypatch.setattr(urllib3_connection, "create_connection", refuse)
+    with guarded_session() as session, pytest.raises(requests.ConnectionError):
+        session.get(f"http://rebind.test:{loopback_server.port}/", timeout=5)
+    assert attempts == [(PUBLIC_IP, loopback_server.port)]
+    assert lookups == ["rebind.test"]
+    assert loopback_server.seen == []
+
+
+def test_a_guarded_session_closes_a_socket_that_lands_inside(loopback_server, monkeypatch):
+    real = urllib3_connection.create_connection
+    monkeypatch.setattr(
+        urllib3_connection,
+        "create_connection",
+        lambda address, *a, **k: real(("127.0.0.1", address[1]), *a, **k),
+    )
+    with guarded_session() as session, pytest.raises(requests.ConnectionError) as caught:
+        session.get(f"http://{PUBLIC_IP}:{loopback_server.port}/", timeout=5)
+    assert "reached 127.0.0.1" in str(caught.value)
+    assert loopback_server.seen == []
+
+
+def test_a_guarded_session_ignores_proxies_from_the_environment(loopback_server, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    loopback_server.routes["/api"] = lambda h: send(h, 200, b"{}")
+    with guarded_session(LOOPBACK) as session:
+        assert session.get(loopback_server.url("/api"), timeout=5).status_code == 200

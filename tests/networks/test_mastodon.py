@@ -4,6 +4,7 @@ URL, method, query and body; every answer is shaped like Mastodon's entity docum
 
 import base64
 import hashlib
+import socket
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
@@ -14,6 +15,7 @@ import time_machine
 from django.utils import translation
 from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.util import connection as urllib3_connection
 
 from networks.base import (
     AuthorizationExpired,
@@ -503,3 +505,33 @@ def test_a_stored_instance_address_inside_a_private_network_is_never_called(db):
 
     with translation.override("en"), pytest.raises(Rejected, match="private network"):
         connector_for(private).fetch_inbound(cursor={})
+
+
+def test_an_instance_name_re_pointed_inside_after_the_check_is_never_connected_to(db, monkeypatch):
+    # The name looked public when the connector checked it, then answers with a loopback address
+    # (DNS rebinding): the guarded session checks the answer it connects with and refuses it.
+    answers = iter([["93.184.216.34"]])
+    real = socket.getaddrinfo
+    connected: list = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "rebinding.example":
+            return real(host, port, *args, **kwargs)
+        address = next(answers, ["127.0.0.1"])[0]
+        return real(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(
+        urllib3_connection, "create_connection", lambda address, *a, **k: connected.append(address)
+    )
+    rebinding = channel_connect(
+        network=Network.MASTODON,
+        account_id="998",
+        display_name="Rebinding",
+        handle="rebinding",
+        credentials={"api_base_url": "https://rebinding.example", "access_token": TOKEN},
+    )
+
+    with translation.override("en"), pytest.raises(Transient, match="private or reserved address"):
+        connector_for(rebinding).fetch_inbound(cursor={})
+    assert connected == []
