@@ -177,7 +177,6 @@ def source_fetch_soon(*, source: Source) -> Source:
 
 
 @transaction.atomic
-@transaction.atomic
 def source_delete(*, source: Source, actor=None, request=None) -> None:
     """Delete a source and its items (audited); an item of another source hidden as a duplicate of
     one of them takes its place in the queue instead of staying hidden for ever."""
