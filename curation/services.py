@@ -714,14 +714,20 @@ def _bounded(url: str) -> str:
     return url if len(url) <= 2000 else ""  # longer than the column: better no link than a broken one
 
 
+def _one_of(column: str, values: Iterable[str]) -> tuple[str, list]:
+    """SQL saying ``column`` is one of ``values``, and its parameters. On PostgreSQL the list is one
+    array parameter, so the statement is the same for every feed and the driver prepares it once."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
 def _known_guid_hashes(source_id: int, guid_hashes: list[str]) -> set[str]:
     """Which of the GUID hashes the source has stored already. In SQL, like ``_originals_by_hash``:
     the ORM would prepare each hash of the list in Python, for every fetch."""
     table = connection.ops.quote_name(Item._meta.db_table)
-    if connection.vendor == "postgresql":
-        condition, parameters = "guid_hash = ANY(%s)", [guid_hashes]
-    else:
-        condition, parameters = f"guid_hash IN ({', '.join(['%s'] * len(guid_hashes))})", guid_hashes
+    condition, parameters = _one_of("guid_hash", guid_hashes)
     query = f"SELECT guid_hash FROM {table} WHERE source_id = %s AND {condition}"  # noqa: S608 (names and placeholders only)
     with connection.cursor() as cursor:
         cursor.execute(query, [source_id, *parameters])
@@ -742,12 +748,9 @@ def _originals_by_hash(*, url_hashes: set[str], content_hashes: set[str]) -> dic
             continue
         # "<> ''" restates the condition of the column's partial index, which the planner cannot
         # work out by itself from a list of more than a hundred hashes.
-        if connection.vendor == "postgresql":
-            conditions.append(f"({column} = ANY(%s) AND {column} <> '')")
-            parameters.append(list(hashes))
-        else:
-            conditions.append(f"({column} IN ({', '.join(['%s'] * len(hashes))}) AND {column} <> '')")
-            parameters.extend(hashes)
+        condition, values = _one_of(column, hashes)
+        conditions.append(f"({condition} AND {column} <> '')")
+        parameters.extend(values)
     if not conditions:
         return {}
     table = connection.ops.quote_name(Item._meta.db_table)

@@ -178,23 +178,32 @@ class _PinnedConnectionMixin:
         self.connected_ip = ""
 
     def _new_conn(self) -> socket.socket:
-        try:
-            sock = urllib3_connection.create_connection(
-                (self._pinned_address, self.port),
-                self.timeout,
-                source_address=self.source_address,
-                socket_options=self.socket_options,
-            )
-        except TimeoutError as exc:
-            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
-        except OSError as exc:
-            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
-        peer = sock.getpeername()[0]
-        if is_forbidden_address(peer, self._allow_private):
-            sock.close()
-            raise _BlockedPeer(peer)
-        self.connected_ip = peer
+        sock = _connect_checked(self, self._pinned_address, self._allow_private)
+        self.connected_ip = sock.getpeername()[0]
         return sock
+
+
+def _connect_checked(
+    connection: HTTPConnection, address: str, allow_private: tuple[str, ...]
+) -> socket.socket:
+    """A socket from ``connection`` to ``address`` (an IP), or _BlockedPeer when the address the
+    socket really reached is forbidden (it is closed before anything is sent)."""
+    try:
+        sock = urllib3_connection.create_connection(
+            (address, connection.port),
+            connection.timeout,
+            source_address=connection.source_address,
+            socket_options=connection.socket_options,
+        )
+    except TimeoutError as exc:
+        raise ConnectTimeoutError(connection, f"Connection to {connection.host} timed out.") from exc
+    except OSError as exc:
+        raise NewConnectionError(connection, f"Failed to establish a new connection: {exc}") from exc
+    peer = sock.getpeername()[0]
+    if is_forbidden_address(peer, allow_private):
+        sock.close()
+        raise _BlockedPeer(peer)
+    return sock
 
 
 class _PinnedHTTPConnection(_PinnedConnectionMixin, HTTPConnection):
@@ -229,28 +238,16 @@ class _GuardedConnectionMixin:
         refused = next((a for a in addresses if is_forbidden_address(a, self.allow_private)), None)
         if refused is not None:
             raise BlockedAddressError(self, f"{host} points to {refused}, a private or reserved address.")
-        failure: OSError | None = None
+        failure: NewConnectionError | None = None
         for address in addresses:
             try:
-                sock = urllib3_connection.create_connection(
-                    (address, self.port),
-                    self.timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-            except TimeoutError as exc:
-                raise ConnectTimeoutError(self, f"Connection to {host} timed out.") from exc
-            except OSError as exc:
-                failure = exc
-                continue
-            peer = sock.getpeername()[0]
-            if is_forbidden_address(peer, self.allow_private):
-                sock.close()
-                raise BlockedAddressError(
-                    self, f"The connection to {host} reached {peer}, a private address."
-                )
-            return sock
-        raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+                return _connect_checked(self, address, self.allow_private)
+            except _BlockedPeer as exc:
+                message = f"The connection to {host} reached {exc.address}, a private address."
+                raise BlockedAddressError(self, message) from exc
+            except NewConnectionError as exc:
+                failure = exc  # the next checked address of the same name may answer
+        raise failure or NewConnectionError(self, f"{host} has no address to connect to.")
 
 
 @lru_cache(maxsize=8)
