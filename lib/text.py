@@ -9,10 +9,14 @@ automaton over the text's folded words rather than a regular-expression alternat
 ``re`` tries every alternative at every position: milliseconds per article with a hundred
 keywords). A word also matches its plural ("oferta" → "ofertas"/"ofertes", "subvención" →
 "subvenciones", "subvenció" → "subvencions").
+
+``spaced_words`` gives the text the automaton reads — its folded words, a space either side of each —
+with byte translations in C, not one Python string per word.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable
@@ -52,6 +56,9 @@ def _build_fold_table() -> dict[int, str]:
             ord("œ"): "oe",
         }
     )
+    # Folded all the way: "Ǿ" decomposes to "Ø", which folds again to "o".
+    while any(value.translate(table) != value for value in table.values()):
+        table = {code: value.translate(table) for code, value in table.items()}
     return table
 
 
@@ -128,6 +135,76 @@ def words(text: str) -> list[str]:
     return latin1.translate(_WORDS_TABLE, _LATIN1_DELETE).decode("latin-1").split()
 
 
+# --- The folded words of a text as one string --------------------------------------------------------
+
+
+def _is_word_character(char: str) -> bool:
+    return char.isalnum() or char == "_"  # what \w matches
+
+
+def _word_characters_of(folded: str) -> str:
+    return "".join(char if _is_word_character(char) else " " for char in folded)
+
+
+def _build_spaced_tables() -> tuple[bytes, bytes, tuple[tuple[str, str], ...]]:
+    """Over Latin-1 bytes: lower-case, fold and turn every character that is not part of a word into
+    a space, in one ``bytes.translate``. The few Latin-1 letters that fold into two (ß → ss) are
+    replaced in the text first."""
+    table, delete, two_letter = bytearray(range(256)), bytearray(), []
+    for code in range(256):
+        folded = chr(code).lower().translate(_FOLD_TABLE)
+        if not folded:
+            delete.append(code)
+        elif len(folded) > 1:
+            two_letter.append((chr(code), _word_characters_of(folded)))
+        else:
+            table[code] = ord(folded) if _is_word_character(folded) else ord(" ")
+    return bytes(table), bytes(delete), tuple(two_letter)
+
+
+_SPACED_TABLE, _SPACED_DELETE, _TWO_LETTER_FOLDS = _build_spaced_tables()
+
+
+class _NotLatin1Word(Exception):
+    """The text has a letter or digit that folds to nothing in Latin-1 (Greek, Cyrillic, ł …)."""
+
+
+_OUTSIDE_LATIN1: dict[str, str] = {}  # character → what it becomes among the words (cached)
+
+
+def _outside_latin1(error: UnicodeEncodeError) -> tuple[str, int]:
+    """Encoding error handler: what a character outside Latin-1 becomes — its folded letters, or a
+    space for punctuation (’ “ — …); a word character with no Latin-1 fold stops the fast path."""
+    pieces = []
+    for char in error.object[error.start : error.end]:
+        piece = _OUTSIDE_LATIN1.get(char)
+        if piece is None:
+            piece = _word_characters_of(char.lower().translate(_FOLD_TABLE))
+            if any(ord(c) > 0xFF for c in piece):
+                raise _NotLatin1Word
+            _OUTSIDE_LATIN1[char] = piece
+        pieces.append(piece)
+    return "".join(pieces), error.end
+
+
+codecs.register_error("socialdesk.text.outside_latin1", _outside_latin1)
+
+
+def spaced_words(text: str) -> str:
+    """``words(text)`` as one string, a space either side of every word: " fira d ocupacio "."""
+    for letter, folded in _TWO_LETTER_FOLDS:
+        if letter in text:
+            text = text.replace(letter, folded)
+    try:
+        latin1 = text.encode("latin-1", "socialdesk.text.outside_latin1")
+    except _NotLatin1Word:
+        return "".join(f" {word}" for word in words(text)) + " "
+    spaced = b" " + latin1.translate(_SPACED_TABLE, _SPACED_DELETE) + b" "
+    while b"  " in spaced:
+        spaced = spaced.replace(b"  ", b" ")
+    return spaced.decode("latin-1")
+
+
 @dataclass(frozen=True)
 class Phrase:
     text: str  # as the person wrote it, shown back as the reason for a score
@@ -144,11 +221,10 @@ _EXPANDED_WORDS = 3
 class PhraseMatcher:
     """Finds which phrases occur in a text, each reported once, as whole words.
 
-    One-word phrases: the set of the text's folded words intersected with the set of their forms
-    (plurals). Longer phrases: the text's words joined by single spaces, and one Aho-Corasick
-    automaton (compiled, pyahocorasick) holding each phrase as " word word " in every combination
-    of its words' forms, spaces around it so only whole words match. Both run in C whatever the
-    number of keywords, which matters: scoring reads every new item of every feed.
+    One Aho-Corasick automaton (compiled, pyahocorasick) holds each phrase as " word word " in every
+    combination of its words' forms (plurals), spaces around it so only whole words match, and reads
+    the text's ``spaced_words`` once. It runs in C whatever the number of keywords, which matters:
+    scoring reads every new item of every feed.
     """
 
     def __init__(self, phrases: Iterable[Phrase]):
@@ -159,30 +235,21 @@ class PhraseMatcher:
             if shape:
                 positions_by_shape.setdefault(shape, []).append(position)
         self._positions_by_shape = list(positions_by_shape.values())
-        shapes = list(positions_by_shape)
-        self._single: dict[str, list[int]] = {}  # form of a word -> one-word shapes it completes
-        for index, shape in enumerate(shapes):
-            if len(shape) == 1:
-                for form in word_forms(shape[0]):
-                    self._single.setdefault(form, []).append(index)
-        self._single_forms = frozenset(self._single)
-        self._automaton = _automaton([(index, shape) for index, shape in enumerate(shapes) if len(shape) > 1])
+        self._automaton = _automaton(list(enumerate(positions_by_shape)))
 
     def __bool__(self) -> bool:
-        return bool(self._positions_by_shape)
+        return self._automaton is not None
 
     def positions(self, text: str) -> list[int]:
         """Where the phrases present in ``text`` are in the list given, in that order, each once."""
-        if not self._positions_by_shape:
+        if self._automaton is None:
             return []
-        tokens = words(text)
-        found = {index for form in self._single_forms.intersection(tokens) for index in self._single[form]}
-        if self._automaton is not None:
-            spaced = f" {' '.join(tokens)} "
-            for end, shapes in self._automaton.iter(spaced):
-                for index, further in shapes:
-                    if not further or _followed_by(spaced, end, further):
-                        found.add(index)
+        spaced = spaced_words(text)
+        found: set[int] = set()
+        for end, shapes in self._automaton.iter(spaced):
+            for index, further in shapes:
+                if not further or _followed_by(spaced, end, further):
+                    found.add(index)
         return sorted(position for index in found for position in self._positions_by_shape[index])
 
     def find(self, text: str) -> list[Phrase]:
@@ -191,8 +258,8 @@ class PhraseMatcher:
 
 
 def _automaton(shapes: list[tuple[int, tuple[str, ...]]]) -> ahocorasick.Automaton | None:
-    """ " form form form " -> [(shape index, forms each further word may take)], for phrases of
-    several words; None when there are none."""
+    """ " form form form " -> [(shape index, forms each further word may take)]; None without
+    phrases."""
     patterns: dict[str, list[tuple[int, tuple[frozenset[str], ...]]]] = {}
     for index, shape in shapes:
         forms = [word_forms(word) for word in shape]

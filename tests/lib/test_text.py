@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lib.text import Phrase, PhraseMatcher, fold, word_forms, words
+from lib.text import Phrase, PhraseMatcher, fold, spaced_words, word_forms, words
 
 
 def test_fold_ignores_accents_case_and_valencian_punctuation():
@@ -77,6 +77,17 @@ def test_the_fast_latin1_path_folds_like_the_general_one(text):
 @given(st.text(max_size=80))
 def test_words_are_what_a_word_pattern_finds_in_the_folded_text(text):
     assert words(text) == re.findall(r"\w+", fold(text))
+
+
+@given(st.text(max_size=80) | LATIN_TEXT)
+def test_spaced_words_are_the_words_with_one_space_either_side_of_each(text):
+    assert spaced_words(text) == "".join(f" {word}" for word in words(text)) + " "
+
+
+def test_spaced_words_fold_what_lies_outside_latin1_and_keep_other_alphabets():
+    assert spaced_words("Fira d’Ocupació — STRAßE, Łódź…") == " fira d ocupacio strasse łodz "
+    assert spaced_words("Київ: Oferta") == " київ oferta "
+    assert spaced_words("…") == " "
 
 
 def test_a_long_phrase_matches_only_with_all_its_words_in_their_forms():
