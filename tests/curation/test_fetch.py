@@ -8,7 +8,7 @@ from django.utils.translation import override
 
 from curation import services
 from curation.models import FetchErrorKind, FetchStatus, HiddenReason, Item, Source
-from curation.services import backoff_delay, next_fetch_delay, source_fetch, sources_claim
+from curation.services import _source_by_id, backoff_delay, next_fetch_delay, source_fetch, sources_claim
 from tests.curation.conftest import rss, rss_item
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
@@ -289,3 +289,14 @@ def test_excluded_items_are_hidden_with_the_word(feed_server, make_source):
     assert stored.hidden_reason == HiddenReason.EXCLUDED
     assert stored.hidden_detail == "líder de la oposición"
     assert "líder de la oposición" in stored.hidden_message
+
+
+def test_the_worker_reads_its_source_with_every_field_as_the_orm_does(make_source):
+    source = make_source(url="https://example.org/feed", etag='"v1"', muted=False, consecutive_errors=2)
+    Source.objects.filter(pk=source.pk).update(claimed_until=timezone.now(), last_fetch_at=timezone.now())
+    read = _source_by_id(source.pk)
+    expected = Source.objects.get(pk=source.pk)
+    for model_field in Source._meta.concrete_fields:
+        assert getattr(read, model_field.attname) == getattr(expected, model_field.attname), model_field.name
+    assert read.claimed_until.tzinfo is not None  # aware on SQLite too, where the backend converts it
+    assert _source_by_id(source.pk + 1000) is None

@@ -188,12 +188,22 @@ def _parses_or_refuses(call) -> bool:
 @FUZZ
 @given(st.binary(max_size=3000))
 def test_fuzz_pages_and_listings_only_raise_feed_errors(body):
-    assert _parses_or_refuses(lambda: parse_page(body, url=PAGE_URL, rule=CSS_RULE, tz=MADRID)) in (True, False)
-    assert _parses_or_refuses(lambda: parse_json_listing(body, url=PAGE_URL, mapping=JSON_MAP, tz=MADRID)) in (True, False)
-    assert _parses_or_refuses(lambda: parse_csv_listing(body, url=PAGE_URL, mapping=CSV_MAP, tz=MADRID)) in (True, False)
+    assert _parses_or_refuses(lambda: parse_page(body, url=PAGE_URL, rule=CSS_RULE, tz=MADRID)) in (
+        True,
+        False,
+    )
+    assert _parses_or_refuses(
+        lambda: parse_json_listing(body, url=PAGE_URL, mapping=JSON_MAP, tz=MADRID)
+    ) in (True, False)
+    assert _parses_or_refuses(lambda: parse_csv_listing(body, url=PAGE_URL, mapping=CSV_MAP, tz=MADRID)) in (
+        True,
+        False,
+    )
 
 
 @FUZZ
 @given(st.integers(min_value=0, max_value=len(PAGE)), st.binary(max_size=30))
 def test_fuzz_truncated_pages(cut, noise):
-    assert _parses_or_refuses(lambda: parse_page(PAGE[:cut] + noise, url=PAGE_URL, rule=XPATH_RULE, tz=MADRID)) in (True, False)
+    assert _parses_or_refuses(
+        lambda: parse_page(PAGE[:cut] + noise, url=PAGE_URL, rule=XPATH_RULE, tz=MADRID)
+    ) in (True, False)
