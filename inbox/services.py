@@ -5,6 +5,7 @@ moment it happens: opened and reopened (a citizen writes), first response and re
 answer, from SocialDesk or seen on the network; automations do not count), resolved (closed).
 """
 
+import dataclasses
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -69,6 +70,7 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message:
     text is an edit (the earlier text kept as a MessageRevision), and a deletion is recorded.
     A citizen's new priority message may queue an e-mail alert (inbox.alerts).
     """
+    inbound = storable(inbound)
     with transaction.atomic():
         existing = (
             Message.objects.select_for_update()
@@ -89,6 +91,57 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message:
             return _message_update(existing, inbound)
         alerts_priority_notify(message)
         return message
+
+
+# Inbound fields held in columns of a fixed length, and that length.
+_BOUNDED_FIELDS = {
+    "external_id": Message._meta.get_field("external_id").max_length,
+    "in_reply_to": Message._meta.get_field("in_reply_to").max_length,
+    "thread_key": Conversation._meta.get_field("thread_key").max_length,
+    "about_post": Conversation._meta.get_field("about_post").max_length,
+    "author_id": Identity._meta.get_field("external_id").max_length,
+    "author_name": Contact._meta.get_field("display_name").max_length,
+    "author_handle": Identity._meta.get_field("handle").max_length,
+}
+
+
+def storable(inbound: InboundMessage) -> InboundMessage:
+    """The message as the database can hold it, so that no message is refused for ever (and with it
+    every later one of its channel, as the poll stores a page whole or not at all).
+
+    PostgreSQL refuses the NUL character in text and JSON, and a network (or a sender who pasted
+    it) can put one anywhere; it never carries meaning, so it goes. Half an emoji (a lone UTF-16
+    surrogate, which JSON escapes can carry when a network cuts a text short) cannot be written as
+    UTF-8 at all; it becomes U+FFFD (�). Names and ids longer than their columns
+    are cut, the same way every time, so a redelivery still finds the message.
+    """
+    changes = {
+        name: _storable_text(getattr(inbound, name))[:length] for name, length in _BOUNDED_FIELDS.items()
+    }
+    changes["text"] = _storable_text(inbound.text)
+    changes["raw"] = _storable_json(inbound.raw)
+    return dataclasses.replace(inbound, **changes)
+
+
+def _storable_text(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Pairs of surrogates become the character they stand for; a lone one becomes U+FFFD.
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _storable_json(value):
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(str(key)): _storable_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable_json(item) for item in value]
+    return value
 
 
 def _message_create(channel: Channel, inbound: InboundMessage) -> Message:

@@ -1,5 +1,6 @@
 """Every change to a Channel: connecting, losing authorization, disabling, and polling for messages."""
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -8,11 +9,20 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from inbox.services import message_ingest
-from networks.base import AuthorizationExpired, ConfigurationOutdated, RateLimited, Rejected, Transient
+from networks.base import (
+    AuthorizationExpired,
+    ConfigurationOutdated,
+    InboundPage,
+    RateLimited,
+    Rejected,
+    Transient,
+)
 from networks.models import Channel, ChannelStatus
 from networks.registry import CONNECTORS, connector_for
 from socialdesk.audit import audit_record
 from socialdesk.models.audit import AuditAction
+
+logger = logging.getLogger(__name__)
 
 # A claimed channel whose poll task is lost (worker killed) comes due again after this long.
 POLL_CLAIM_LEASE = timedelta(minutes=5)
@@ -144,8 +154,7 @@ def channel_poll(*, channel: Channel) -> int:
         )
         return 0
     except (Transient, Rejected) as exc:
-        failures = channel.poll_failures + 1
-        until = timezone.now() + min(connector.poll_interval * 2**failures, POLL_BACKOFF_CAP)
+        failures, until = _backed_off(channel, connector.poll_interval)
         message = gettext(
             "Checking for messages failed (%(reason)s); SocialDesk tries again at %(time)s."
         ) % {
@@ -154,6 +163,31 @@ def channel_poll(*, channel: Channel) -> int:
         }
         _poll_postponed(channel, until=until, message=message, failures=failures)
         return 0
+    try:
+        _page_store(channel, page, poll_interval=connector.poll_interval)
+    except Exception as exc:
+        # A bug of ours, or a message the database still refuses: the page is stored whole or not
+        # at all, so the cursor stays where it was and nothing is lost; the channel says so, and
+        # the same page is tried again later, backing off, instead of failing unseen at every beat.
+        logger.exception("Storing what channel %s fetched failed", channel.pk)
+        failures, until = _backed_off(channel, connector.poll_interval)
+        message = gettext(
+            "The messages fetched could not be stored (%(reason)s). None is lost: SocialDesk "
+            "tries again at %(time)s."
+        ) % {"reason": exc.__class__.__name__, "time": _clock(until)}
+        _poll_postponed(channel, until=until, message=message, failures=failures)
+        return 0
+    return len(page.messages)
+
+
+def _backed_off(channel: Channel, poll_interval: timedelta) -> tuple[int, datetime]:
+    """One more failure in a row, and when to check again: the wait doubles from the interval."""
+    failures = channel.poll_failures + 1
+    return failures, timezone.now() + min(poll_interval * 2**failures, POLL_BACKOFF_CAP)
+
+
+def _page_store(channel: Channel, page: InboundPage, *, poll_interval: timedelta) -> None:
+    """Every message of the page and the cursor after it, in one transaction."""
     now = timezone.now()
     with transaction.atomic():
         for inbound in page.messages:
@@ -167,11 +201,10 @@ def channel_poll(*, channel: Channel) -> int:
             last_error_at=None,
             # A channel disabled while it was being checked stays unscheduled.
             next_poll_at=Case(
-                When(status=ChannelStatus.ACTIVE, then=Value(now + connector.poll_interval)), default=None
+                When(status=ChannelStatus.ACTIVE, then=Value(now + poll_interval)), default=None
             ),
             updated_at=now,
         )
-    return len(page.messages)
 
 
 def _clock(moment: datetime) -> str:

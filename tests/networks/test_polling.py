@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from inbox.models import Conversation, Message
+from networks import services as network_services
+from networks.base import InboundKind, InboundMessage, InboundPage
 from networks.models import Channel, ChannelStatus, Network, SandboxAccount, SandboxEvent, SandboxFailure
 from networks.sandbox import SandboxConnector, sandbox_citizen_writes, sandbox_simulate_due_citizens
 from networks.services import POLL_CLAIM_LEASE, channel_disable, channel_poll, channels_claim_due_for_poll
@@ -301,3 +303,71 @@ def test_many_simultaneous_claimers_share_the_channels_without_overlap():
     assert len(claims) == 4
     assert len(claimed) == len(set(claimed))
     assert set(claimed) == channel_ids
+
+
+def _inbound(external_id: str, **fields) -> InboundMessage:
+    values = {
+        "external_id": external_id,
+        "thread_key": f"thread-{external_id}",
+        "kind": InboundKind.PRIVATE_MESSAGE,
+        "author_id": "citizen-1",
+        "author_name": "Lucía",
+        "author_handle": "lucia",
+        "text": "¿Hay cita mañana?",
+        "created_at": timezone.now(),
+    }
+    return InboundMessage(**{**values, **fields})
+
+
+def _network_reports(monkeypatch, *messages: InboundMessage, cursor: dict) -> None:
+    page = InboundPage(list(messages), cursor)
+    monkeypatch.setattr(SandboxConnector, "fetch_inbound", lambda self, cursor=None: page)
+
+
+def test_what_the_database_cannot_hold_is_dropped_and_the_message_kept(sandbox_channel, monkeypatch):
+    # NUL and a lone half of an emoji are refused by PostgreSQL (they stopped the whole channel).
+    _network_reports(
+        monkeypatch,
+        _inbound(
+            "m1",
+            text="Hola\x00, me corto aquí \ud83d y sigo",
+            author_name="L" * 300,
+            raw={"text": "Hola\x00", "parts\x00": ["\udc00"]},
+        ),
+        _inbound("m2", text="Otra pregunta", author_id="citizen-2"),
+        cursor={"after": 2},
+    )
+
+    assert channel_poll(channel=sandbox_channel) == 2
+
+    kept = Message.objects.get(external_id="m1")
+    assert kept.text == "Hola, me corto aquí \ufffd y sigo"
+    assert kept.author.display_name == "L" * 200
+    assert kept.raw == {"text": "Hola", "parts": ["\ufffd"]}
+    assert Message.objects.filter(external_id="m2").exists()
+    assert _reload(sandbox_channel).inbound_cursor == {"after": 2}
+
+    channel_poll(channel=sandbox_channel)  # reported again: the same message, not an edit
+    assert Message.objects.count() == 2
+    assert Message.objects.get(external_id="m1").edited is False
+
+
+def test_a_page_that_cannot_be_stored_keeps_its_cursor_and_says_so(sandbox_channel, monkeypatch):
+    cursor_before = _reload(sandbox_channel).inbound_cursor
+    _network_reports(monkeypatch, _inbound("m1"), cursor={"after": 1})
+    with monkeypatch.context() as broken:
+        broken.setattr(network_services, "message_ingest", lambda **kwargs: 1 / 0)
+        now = timezone.now()
+        with time_machine.travel(now, tick=False):
+            assert channel_poll(channel=sandbox_channel) == 0
+
+    channel = _reload(sandbox_channel)
+    assert channel.inbound_cursor == cursor_before
+    assert (channel.poll_failures, channel.next_poll_at) == (1, now + INTERVAL * 2)
+    assert "ZeroDivisionError" in channel.last_error
+    assert timezone.localtime(channel.next_poll_at).strftime("%H:%M") in channel.last_error
+    assert not Message.objects.exists()
+
+    assert channel_poll(channel=sandbox_channel) == 1  # fixed: the same page comes in
+    channel = _reload(sandbox_channel)
+    assert (channel.inbound_cursor, channel.poll_failures, channel.last_error) == ({"after": 1}, 0, "")
