@@ -81,6 +81,15 @@ def network_id_erased(value: str) -> bool:
     return value.startswith(ERASED_PREFIX)
 
 
+# A contact is erased when its identities are: contact_erase hashes every one of them, and a citizen
+# who writes again afterwards arrives as a new identity of a new contact.
+ERASED_CONTACT = Q(identities__external_id__startswith=ERASED_PREFIX)
+
+
+def contact_erased(contact: Contact) -> bool:
+    return Contact.objects.filter(ERASED_CONTACT, pk=contact.pk).exists()
+
+
 def person_placeholder() -> str:
     return gettext("Erased person")
 

@@ -20,6 +20,7 @@ from inbox.models import (
     Reply,
     Tag,
 )
+from inbox.privacy import ERASED_CONTACT
 from networks.facebook import post_url as facebook_post_url
 from networks.linkedin import post_url as linkedin_post_url
 from networks.models import Channel, Network
@@ -325,14 +326,15 @@ def contact_history(conversation: Conversation) -> list[Conversation]:
 
 
 def contacts_search(*, q: str, exclude: int | None, limit: int = 10) -> list[Contact]:
-    """Contacts whose name or any identity's name or handle matches, to merge with."""
+    """Contacts whose name or any identity's name or handle matches, to merge with (never an erased
+    one: merging it would tie the emptied history to a person again)."""
     if not q.strip():
         return []
     contacts = Contact.objects.filter(
         Q(display_name__icontains=q)
         | Q(identities__display_name__icontains=q)
         | Q(identities__handle__icontains=q)
-    )
+    ).exclude(pk__in=Contact.objects.filter(ERASED_CONTACT).values("pk"))
     if exclude:
         contacts = contacts.exclude(pk=exclude)
     return list(contacts.distinct().prefetch_related("identities").order_by("display_name", "id")[:limit])

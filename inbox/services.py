@@ -32,7 +32,7 @@ from inbox.models import (
     Tag,
 )
 from inbox.priority import priority_of
-from inbox.privacy import network_id_erased, network_id_keys
+from inbox.privacy import contact_erased, network_id_erased, network_id_keys
 from metrics.models import ReportingEventKind
 from metrics.services import reporting_event_record
 from networks.base import (
@@ -699,6 +699,8 @@ def contact_merge(*, contact: Contact, other: Contact) -> Contact:
     to `contact`, and `other` goes. Undone per identity with identity_detach."""
     if contact.pk == other.pk:
         raise InboxRefused(gettext("That is the same contact."))
+    if contact_erased(contact) or contact_erased(other):
+        raise InboxRefused(gettext("An erased contact cannot be merged with another."))
     with transaction.atomic():
         Identity.objects.filter(contact=other).update(contact=contact)
         Conversation.objects.filter(contact=other).update(contact=contact)

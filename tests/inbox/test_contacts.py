@@ -1,8 +1,11 @@
 """One citizen, several identities: the manager merges contacts and undoes it per identity."""
 
+import pytest
 from django.urls import reverse
 
 from inbox.models import Contact
+from inbox.privacy import contact_erase
+from inbox.services import InboxRefused, contact_merge
 from tests.inbox.helpers import citizen_writes, fresh
 from tests.networks.fixtures import make_sandbox_channel
 
@@ -66,3 +69,21 @@ def test_an_identity_on_another_channel_of_the_same_network_is_the_same_contact(
     one = citizen_writes(sandbox_channel, "Hola").conversation
     two = citizen_writes(other_channel, "Hola de nuevo", thread_key="t-9").conversation
     assert one.contact_id == two.contact_id
+
+
+def test_an_erased_contact_is_never_offered_nor_merged(manager_client, manager, sandbox_channel):
+    lucia, other = two_contacts(sandbox_channel)
+    contact_erase(contact=other.contact, actor=manager)
+    erased_name = fresh(other).contact.display_name
+
+    for words in (erased_name, "Lucía"):
+        candidates = manager_client.get(reverse("inbox:contact_candidates", args=[lucia.pk]), {"q": words})
+        assert candidates.context["candidates"] == []
+
+    manager_client.post(reverse("inbox:contact_merge", args=[lucia.pk]), {"contact": other.contact_id})
+    manager_client.post(reverse("inbox:contact_merge", args=[other.pk]), {"contact": lucia.contact_id})
+
+    assert Contact.objects.count() == 2
+    assert fresh(other).contact_id != fresh(lucia).contact_id
+    with pytest.raises(InboxRefused):
+        contact_merge(contact=lucia.contact, other=fresh(other).contact)
