@@ -27,4 +27,4 @@ class SlaTargetAdmin(AdministratorAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        sla_target_save(target=obj)
+        sla_target_save(target=obj, actor=request.user, request=request)

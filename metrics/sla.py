@@ -21,7 +21,9 @@ from inbox.models import Conversation, Resolution
 from metrics.models import CareCycleFact, ReportingEventKind, RollupState, SlaTarget
 from metrics.services import reporting_event_record
 from networks.base import InboundKind
+from socialdesk.audit import audit_record
 from socialdesk.business_calendar import BusinessCalendar, business_calendar
+from socialdesk.models.audit import AuditAction
 
 HOUR = 3600
 # "One business day": the office's standard working day, 08:00–15:00 (socialdesk.demo's default
@@ -70,12 +72,30 @@ def sla_breached(now: datetime) -> Q:
     )
 
 
-def sla_target_save(*, target: SlaTarget) -> SlaTarget:
-    """Save a target and re-measure the cycles of its kind once the change is committed."""
+def sla_target_save(*, target: SlaTarget, actor=None, request=None) -> SlaTarget:
+    """Save a target and re-measure the cycles of its kind once the change is committed. A change
+    is audited with the values before and after: it changes what every past report says."""
     from metrics.tasks import recompute_sla_due
 
     with transaction.atomic():
+        before = (
+            SlaTarget.objects.select_for_update()
+            .filter(pk=target.pk)
+            .values("business_seconds", "is_active")
+            .first()
+            if target.pk
+            else None
+        ) or {"business_seconds": None, "is_active": None}
         target.save()
+        after = {"business_seconds": target.business_seconds, "is_active": target.is_active}
+        if after != before:
+            audit_record(
+                action=AuditAction.SLA_TARGET_CHANGED,
+                actor=actor,
+                target=target,
+                details={"kind": target.conversation_kind, "before": before, "after": after},
+                request=request,
+            )
         recompute_sla_due.delay_on_commit(target.conversation_kind)
     return target
 

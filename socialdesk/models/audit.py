@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     DELIVERY_CANCELLED = "delivery_cancelled", _("Scheduled post cancelled")
     CALENDAR_FEED_RENEWED = "calendar_feed_renewed", _("Calendar feed address renewed")
     COLLEAGUE_ASKED = "colleague_asked", _("Question sent to a colleague")
+    SLA_TARGET_CHANGED = "sla_target_changed", _("Response target changed")
 
 
 class AuditEvent(models.Model):

@@ -13,6 +13,7 @@ from metrics.tasks import refresh_rollups
 from networks.base import InboundKind
 from socialdesk.business_calendar import business_calendar
 from socialdesk.models import Role
+from socialdesk.models.audit import AuditAction, AuditEvent
 from socialdesk.users import user_set_role
 from tests.inbox.helpers import citizen_writes, we_answer_on_the_network
 from tests.metrics.helpers import answered, closed, madrid, new_thread, refreshed, report
@@ -188,8 +189,8 @@ def administrator_client(client, administrator):
     return client
 
 
-def test_the_administrator_sets_a_target_in_the_admin(
-    administrator_client, django_capture_on_commit_callbacks
+def test_the_administrator_sets_a_target_in_the_admin_and_the_change_is_audited(
+    administrator_client, administrator, django_capture_on_commit_callbacks
 ):
     target = SlaTarget.objects.get(conversation_kind=InboundKind.MENTION)
     url = reverse("admin:metrics_slatarget_change", args=[target.pk])
@@ -200,6 +201,17 @@ def test_the_administrator_sets_a_target_in_the_admin(
 
     assert response.status_code == 302
     assert SlaTarget.objects.get(pk=target.pk).business_seconds == 7200
+    event = AuditEvent.objects.get(action=AuditAction.SLA_TARGET_CHANGED)
+    assert (event.actor, event.target_id) == (administrator, str(target.pk))
+    assert event.details == {
+        "kind": InboundKind.MENTION,
+        "before": {"business_seconds": 4 * 3600, "is_active": True},
+        "after": {"business_seconds": 7200, "is_active": True},
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        administrator_client.post(url, {"business_seconds": 7200, "is_active": "on"})
+    assert AuditEvent.objects.filter(action=AuditAction.SLA_TARGET_CHANGED).count() == 1  # nothing changed
 
 
 @pytest.mark.parametrize("who", ["supervisor", "manager"])
