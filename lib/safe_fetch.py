@@ -219,6 +219,24 @@ class BlockedAddressError(NewConnectionError):
     reached, inside our own network. urllib3 and requests report it as a connection failure."""
 
 
+def refused_by_guard(exc: BaseException) -> bool:
+    """Whether a failure reported by an HTTP client (requests, an SDK on top of it) comes from the
+    guard of ``guarded_session``: it hides the BlockedAddressError among its causes (the exception
+    chain, urllib3's ``reason``, the arguments it wraps)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, BlockedAddressError):
+            return True
+        linked = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return False
+
+
 class _GuardedConnectionMixin:
     """Connects only where the guard allows, for clients that bring their own HTTP session (SDKs).
 

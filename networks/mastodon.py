@@ -60,7 +60,7 @@ from mastodon import (
 )
 
 from lib.http_errors import requests_error_before_sending
-from lib.safe_fetch import guarded_session, host_is_forbidden
+from lib.safe_fetch import guarded_session, host_is_forbidden, refused_by_guard
 from lib.text_limits import URL_WEIGHT, mastodon_length, text_with_link
 from networks.base import (
     AuthorizationExpired,
@@ -426,6 +426,9 @@ class MastodonConnector(Connector):
             # A 5xx on a write does not prove the instance did nothing: look before repeating.
             raise Transient(self._error_message(exc), request_sent=write) from exc
         except MastodonNetworkError as exc:
+            if refused_by_guard(exc):
+                # The name now points inside our own network (re-pointed after it was checked).
+                raise Rejected(gettext("The Mastodon instance's address is inside a private network.")) from exc
             cause = exc.__context__
             sent = write and not (cause is not None and requests_error_before_sending(cause))
             raise Transient(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from lib.safe_fetch import refused_by_guard
 from networks.models import Network
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ class OAuthProvider(ABC):
             with self.session() as session:
                 response = session.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs)
         except requests.RequestException as exc:
+            if refused_by_guard(exc):
+                raise ConnectFailed(
+                    gettext("The address of %(network)s is inside a private network: SocialDesk does not connect there.")
+                    % {"network": self.label}
+                ) from None
             # Only the kind of failure: requests' own message repeats the URL, which can hold a code
             # or an app secret (Meta's token exchange is a GET).
             logger.warning("Connect flow: %s unreachable (%s)", self.label, exc.__class__.__name__)

@@ -1,5 +1,6 @@
 from tests.networks.fixtures import (
     only_sandbox_installed,
+    rebinding_host,
     rng,
     sandbox,
     sandbox_account,
@@ -9,6 +10,7 @@ from tests.networks.fixtures import (
 
 __all__ = [
     "only_sandbox_installed",
+    "rebinding_host",
     "rng",
     "sandbox",
     "sandbox_account",

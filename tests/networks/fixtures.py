@@ -1,10 +1,12 @@
 """Sandbox channels and inbound messages for the networks and inbox tests (imported by their conftests)."""
 
 import random
+import socket
 from datetime import datetime
 
 import pytest
 from django.utils import timezone
+from urllib3.util import connection as urllib3_connection
 
 from networks.base import InboundKind, InboundMessage
 from networks.models import Network
@@ -78,6 +80,28 @@ def inbound(
         author_handle=author_handle,
         text=text,
         created_at=created_at or timezone.now(),
-        raw={"id": external_id, "text": text},
-        **more,
+        **{"raw": {"id": external_id, "text": text}, **more},
     )
+
+
+REBINDING_HOST = "rebinding.example"
+
+
+@pytest.fixture
+def rebinding_host(monkeypatch) -> list:
+    """REBINDING_HOST answers a public address to its first lookup and loopback to every later one
+    (DNS rebinding). Returns the list of addresses urllib3 was asked to open a socket to."""
+    answers = iter([["93.184.216.34"]])
+    real = socket.getaddrinfo
+    connected: list = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != REBINDING_HOST:
+            return real(host, port, *args, **kwargs)
+        return real(next(answers, ["127.0.0.1"])[0], port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(
+        urllib3_connection, "create_connection", lambda address, *a, **k: connected.append(address)
+    )
+    return connected

@@ -4,7 +4,6 @@ URL, method, query and body; every answer is shaped like Mastodon's entity docum
 
 import base64
 import hashlib
-import socket
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
@@ -13,9 +12,9 @@ import requests
 import responses
 import time_machine
 from django.utils import translation
+from django.utils.translation import gettext
 from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
-from urllib3.util import connection as urllib3_connection
 
 from networks.base import (
     AuthorizationExpired,
@@ -33,6 +32,7 @@ from networks.mastodon import MastodonConnector, html_to_text
 from networks.models import Network
 from networks.registry import connector_for
 from networks.services import channel_connect
+from tests.networks.fixtures import REBINDING_HOST
 from tests.networks.payloads import payload
 
 INSTANCE = "https://mastodon.social"
@@ -507,31 +507,20 @@ def test_a_stored_instance_address_inside_a_private_network_is_never_called(db):
         connector_for(private).fetch_inbound(cursor={})
 
 
-def test_an_instance_name_re_pointed_inside_after_the_check_is_never_connected_to(db, monkeypatch):
+def test_an_instance_name_re_pointed_inside_after_the_check_is_never_connected_to(db, rebinding_host):
     # The name looked public when the connector checked it, then answers with a loopback address
     # (DNS rebinding): the guarded session checks the answer it connects with and refuses it.
-    answers = iter([["93.184.216.34"]])
-    real = socket.getaddrinfo
-    connected: list = []
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host != "rebinding.example":
-            return real(host, port, *args, **kwargs)
-        address = next(answers, ["127.0.0.1"])[0]
-        return real(address, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(
-        urllib3_connection, "create_connection", lambda address, *a, **k: connected.append(address)
-    )
     rebinding = channel_connect(
         network=Network.MASTODON,
         account_id="998",
         display_name="Rebinding",
         handle="rebinding",
-        credentials={"api_base_url": "https://rebinding.example", "access_token": TOKEN},
+        credentials={"api_base_url": f"https://{REBINDING_HOST}", "access_token": TOKEN},
     )
 
-    with translation.override("en"), pytest.raises(Transient, match="private or reserved address"):
+    with translation.override("es"), pytest.raises(Rejected) as refused:
         connector_for(rebinding).fetch_inbound(cursor={})
-    assert connected == []
+    assert rebinding_host == []  # no socket opened
+    with translation.override("es"):  # said in the desk's language, and not retried as a network hiccup
+        assert refused.value.reason == gettext("The Mastodon instance's address is inside a private network.")
+    assert refused.value.reason != "The Mastodon instance's address is inside a private network."

@@ -4,6 +4,7 @@ intercepted at its exact documented URL; a request nobody intercepted fails the 
 
 import base64
 import hashlib
+import html
 import runpy
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -17,11 +18,14 @@ import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from responses import matchers
 
 from networks.models import Channel, ChannelStatus, Network
 from socialdesk.models.audit import AuditAction, AuditEvent
 from tests.environment_reads import REPO, variables_read
+from tests.networks.fixtures import REBINDING_HOST
 from tests.networks.payloads import payload
 
 PUBLIC_URL = "https://desk.example.org"
@@ -790,9 +794,26 @@ def test_a_public_address_that_is_not_scheme_and_host_stops_the_start(load_setti
         load_settings(value)
 
 
-@pytest.mark.parametrize("instance", ["https://127.0.0.1", "https://[::1]", "https://169.254.169.254", "10.0.0.7"])
+@pytest.mark.parametrize(
+    "instance", ["https://127.0.0.1", "https://[::1]", "https://169.254.169.254", "10.0.0.7"]
+)
 def test_a_mastodon_instance_inside_a_private_network_is_refused(admin_client, network_api, instance):
     page = admin_client.post(reverse("networks:connect_mastodon"), {"instance": instance}, follow=True)
 
     assert "private network" in page.content.decode() or "red privada" in page.content.decode()
     assert not network_api.calls
+
+
+def test_a_mastodon_instance_re_pointed_inside_after_the_check_is_refused_in_words(
+    admin_client, rebinding_host
+):
+    # The name looks public when the typed address is checked, then answers with a loopback address
+    # (DNS rebinding): the guarded session refuses to connect, and the page says why.
+    page = admin_client.post(reverse("networks:connect_mastodon"), {"instance": REBINDING_HOST}, follow=True)
+
+    assert rebinding_host == []  # no socket opened
+    with translation.override("es"):
+        said = gettext(
+            "The address of %(network)s is inside a private network: SocialDesk does not connect there."
+        ) % {"network": "Mastodon"}
+    assert said in html.unescape(page.content.decode())

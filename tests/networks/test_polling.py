@@ -12,12 +12,12 @@ from django.utils.translation import gettext
 
 from inbox.models import Conversation, Message
 from networks import services as network_services
-from networks.base import InboundKind, InboundMessage, InboundPage
+from networks.base import InboundMessage, InboundPage
 from networks.models import Channel, ChannelStatus, Network, SandboxAccount, SandboxEvent, SandboxFailure
 from networks.sandbox import SandboxConnector, sandbox_citizen_writes, sandbox_simulate_due_citizens
 from networks.services import POLL_CLAIM_LEASE, channel_disable, channel_poll, channels_claim_due_for_poll
 from networks.tasks import poll_channel, poll_due_channels, sandbox_simulate_citizens
-from tests.networks.fixtures import make_sandbox_channel
+from tests.networks.fixtures import inbound, make_sandbox_channel
 
 INTERVAL = SandboxConnector.poll_interval
 
@@ -305,20 +305,6 @@ def test_many_simultaneous_claimers_share_the_channels_without_overlap():
     assert set(claimed) == channel_ids
 
 
-def _inbound(external_id: str, **fields) -> InboundMessage:
-    values = {
-        "external_id": external_id,
-        "thread_key": f"thread-{external_id}",
-        "kind": InboundKind.PRIVATE_MESSAGE,
-        "author_id": "citizen-1",
-        "author_name": "Lucía",
-        "author_handle": "lucia",
-        "text": "¿Hay cita mañana?",
-        "created_at": timezone.now(),
-    }
-    return InboundMessage(**{**values, **fields})
-
-
 def _network_reports(monkeypatch, *messages: InboundMessage, cursor: dict) -> None:
     page = InboundPage(list(messages), cursor)
     monkeypatch.setattr(SandboxConnector, "fetch_inbound", lambda self, cursor=None: page)
@@ -328,13 +314,13 @@ def test_what_the_database_cannot_hold_is_dropped_and_the_message_kept(sandbox_c
     # NUL and a lone half of an emoji are refused by PostgreSQL (they stopped the whole channel).
     _network_reports(
         monkeypatch,
-        _inbound(
+        inbound(
             "m1",
             text="Hola\x00, me corto aquí \ud83d y sigo",
             author_name="L" * 300,
             raw={"text": "Hola\x00", "parts\x00": ["\udc00"]},
         ),
-        _inbound("m2", text="Otra pregunta", author_id="citizen-2"),
+        inbound("m2", text="Otra pregunta", author_id="citizen-2"),
         cursor={"after": 2},
     )
 
@@ -354,7 +340,7 @@ def test_what_the_database_cannot_hold_is_dropped_and_the_message_kept(sandbox_c
 
 def test_a_page_that_cannot_be_stored_keeps_its_cursor_and_says_so(sandbox_channel, monkeypatch):
     cursor_before = _reload(sandbox_channel).inbound_cursor
-    _network_reports(monkeypatch, _inbound("m1"), cursor={"after": 1})
+    _network_reports(monkeypatch, inbound("m1"), cursor={"after": 1})
     with monkeypatch.context() as broken:
         broken.setattr(network_services, "message_ingest", lambda **kwargs: 1 / 0)
         now = timezone.now()
