@@ -812,7 +812,7 @@ def test_a_mastodon_instance_re_pointed_inside_after_the_check_is_refused_in_wor
     page = admin_client.post(reverse("networks:connect_mastodon"), {"instance": REBINDING_HOST}, follow=True)
 
     assert rebinding_host == []  # no socket opened
-    with translation.override("es"):
+    with translation.override(page.wsgi_request.LANGUAGE_CODE):
         said = gettext(
             "The address of %(network)s is inside a private network: SocialDesk does not connect there."
         ) % {"network": "Mastodon"}
