@@ -7,7 +7,7 @@ from django.utils import timezone
 from networks.models import Channel, ChannelStatus, WebhookEvent
 from networks.sandbox import sandbox_simulate_due_citizens
 from networks.services import channel_poll, channels_claim_due_for_poll
-from networks.webhooks import webhook_event_process, webhook_events_purge
+from networks.webhooks import webhook_event_process, webhook_events_purge, webhook_events_retry
 
 # Channels claimed per beat tick: the rest wait for the next tick, so one tick stays short.
 POLL_CLAIM_BATCH = 200
@@ -42,4 +42,8 @@ def process_webhook_event(event_id: int) -> int:
 
 @shared_task(name="networks.tasks.purge_webhook_events")
 def purge_webhook_events() -> int:
-    return webhook_events_purge(now=timezone.now())
+    """Deliveries left unprocessed are processed again, then those past their retention deleted;
+    returns how many were deleted."""
+    now = timezone.now()
+    webhook_events_retry(now=now)
+    return webhook_events_purge(now=now)

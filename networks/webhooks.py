@@ -17,11 +17,16 @@ the messages with inbox.services.message_ingest, which is idempotent per (channe
 delivery Meta repeats, or a message polling already found, changes nothing. Entries for accounts
 that are not connected (or disabled) are acknowledged and ignored. Instagram mentions arrive as ids
 only; they are read through the connector. Polling remains the default way messages arrive.
+
+A delivery whose processing never finished (the worker was killed, or a bug of ours stopped it) is
+processed again by the hourly purge; one that fails again is closed with the error, so its raw body
+is deleted with the others when its retention ends instead of staying for ever.
 """
 
 import hashlib
 import hmac
 import json
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -36,10 +41,14 @@ from networks.models import Channel, ChannelStatus, Network, WebhookEvent, Webho
 from networks.registry import connector_for
 from networks.services import channel_mark_needs_reconnect
 
+logger = logging.getLogger(__name__)
+
 # Meta's deliveries are a few kilobytes; a body past this is not Meta's and is refused unread (413).
 MAX_BODY_BYTES = 1024 * 1024
 # Raw deliveries hold citizens' words; once processed they are kept this long for inquiries, then deleted.
 WEBHOOK_EVENT_RETENTION = timedelta(days=30)
+# A delivery still not processed this long after it came was lost on its way through the worker.
+WEBHOOK_RETRY_AFTER = timedelta(minutes=10)
 
 # Meta's `object` → the network whose channels it concerns, and the normalizer of one entry.
 META_OBJECTS = {
@@ -121,6 +130,28 @@ def webhook_event_process(*, event: WebhookEvent) -> int:
                 ingested += _instagram_mentions(channel, entry, problems)
     WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="\n".join(problems))
     return ingested
+
+
+def webhook_events_retry(*, now: datetime) -> int:
+    """Process again the deliveries whose processing never finished; how many there were. One that
+    fails again is closed with the error (the channel's own checks for messages bring what it
+    carried), so the purge deletes it when its retention ends."""
+    stale = WebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=now - WEBHOOK_RETRY_AFTER
+    ).order_by("pk")
+    retried = 0
+    for event in stale.iterator():
+        retried += 1
+        try:
+            webhook_event_process(event=event)
+        except Exception as exc:
+            logger.exception("Processing webhook delivery %s failed again", event.pk)
+            error = gettext(
+                "Processing it failed twice (%(error)s); the channel's own checks for messages bring "
+                "what it carried."
+            ) % {"error": exc.__class__.__name__}
+            WebhookEvent.objects.filter(pk=event.pk).update(processed_at=now, error=error)
+    return retried
 
 
 def webhook_events_purge(*, now: datetime) -> int:

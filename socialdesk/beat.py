@@ -28,7 +28,8 @@ FETCH_DUE_SOURCES_SECONDS = 10.0
 INBOX_HOUSEKEEPING_SECONDS = 60.0
 
 # Processed webhook deliveries older than their retention (30 days) are deleted once an hour: the
-# deletion is small and cheap, and an hour late does not matter for a 30-day limit.
+# deletion is small and cheap, and an hour late does not matter for a 30-day limit. The same run
+# processes again a delivery whose processing never finished (polling brings its messages meanwhile).
 PURGE_WEBHOOK_EVENTS_SECONDS = 3600.0
 
 # Due deliveries are claimed this often. A post must go out within 15 s of its time, and a tick

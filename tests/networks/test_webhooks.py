@@ -13,10 +13,11 @@ from django.utils import translation
 from responses import matchers
 
 from inbox.models import Message
+from networks import webhooks
 from networks.models import Channel, ChannelStatus, Network, WebhookEvent
 from networks.services import channel_connect, channel_disable
 from networks.tasks import purge_webhook_events
-from networks.webhooks import webhook_event_process
+from networks.webhooks import WEBHOOK_EVENT_RETENTION, webhook_event_process
 from tests.networks.payloads import payload, payload_text
 
 APP_SECRET = "meta-app-secret-for-tests"
@@ -421,15 +422,49 @@ def test_processed_deliveries_are_deleted_after_thirty_days(db):
     now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
     with time_machine.travel(now - timedelta(days=31), tick=False):
         old = WebhookEvent.objects.create(source="meta", body="{}", processed_at=now - timedelta(days=31))
-        unprocessed = WebhookEvent.objects.create(source="meta", body="{}")
     with time_machine.travel(now - timedelta(days=29), tick=False):
         recent = WebhookEvent.objects.create(source="meta", body="{}", processed_at=now - timedelta(days=29))
 
     with time_machine.travel(now, tick=False):
         assert purge_webhook_events() == 1
 
-    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {unprocessed.pk, recent.pk}
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {recent.pk}
     assert not WebhookEvent.objects.filter(pk=old.pk).exists()
+
+
+def test_a_delivery_left_unprocessed_is_processed_by_the_next_purge(page_channel):
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    body = payload_text("facebook", "webhook_comment")
+    with time_machine.travel(now - timedelta(minutes=20), tick=False):
+        lost = WebhookEvent.objects.create(source="meta", body=body)  # its task never ran to the end
+    with time_machine.travel(now - timedelta(minutes=2), tick=False):
+        in_flight = WebhookEvent.objects.create(source="meta", body=body)  # its task may be running
+
+    with time_machine.travel(now, tick=False):
+        purge_webhook_events()
+
+    lost.refresh_from_db()
+    in_flight.refresh_from_db()
+    assert (lost.processed_at, lost.error) == (now, "")
+    assert in_flight.processed_at is None
+    assert Message.objects.count() == 1
+
+
+def test_a_delivery_that_fails_again_is_closed_with_the_error_and_purged_in_time(page_channel, monkeypatch):
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    with time_machine.travel(now - timedelta(hours=1), tick=False):
+        failing = WebhookEvent.objects.create(source="meta", body=payload_text("facebook", "webhook_comment"))
+    monkeypatch.setattr(webhooks, "message_ingest", lambda **kwargs: 1 / 0)
+
+    with time_machine.travel(now, tick=False):
+        purge_webhook_events()
+
+    failing.refresh_from_db()
+    assert failing.processed_at == now
+    assert "failed twice (ZeroDivisionError)" in failing.error
+    with time_machine.travel(now + WEBHOOK_EVENT_RETENTION + timedelta(hours=1), tick=False):
+        assert purge_webhook_events() == 1  # its raw body does not stay for ever
+    assert not WebhookEvent.objects.filter(pk=failing.pk).exists()
 
 
 def test_the_purge_is_scheduled_in_beat():
