@@ -2,6 +2,7 @@
 
 import logging
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.db.models import Case, Value, When
@@ -17,7 +18,7 @@ from networks.base import (
     Rejected,
     Transient,
 )
-from networks.models import Channel, ChannelStatus
+from networks.models import Channel, ChannelStatus, Network
 from networks.registry import CONNECTORS, connector_for
 from socialdesk.audit import audit_record
 from socialdesk.models.audit import AuditAction
@@ -45,7 +46,10 @@ def channel_connect(
         raise ValueError(f"No connector is installed for the network {network!r}.")
     with transaction.atomic():
         channel, created = Channel.objects.select_for_update().get_or_create(
-            network=network, account_id=account_id, defaults={"display_name": display_name}
+            network=network,
+            server=channel_server(network, credentials),
+            account_id=account_id,
+            defaults={"display_name": display_name},
         )
         channel.display_name = display_name
         channel.handle = handle
@@ -66,6 +70,13 @@ def channel_connect(
             request=request,
         )
     return channel
+
+
+def channel_server(network: str, credentials: dict) -> str:
+    """The server an account lives on, where ids are unique only per server (Channel.server)."""
+    if network != Network.MASTODON:
+        return ""
+    return urlsplit(str(credentials.get("api_base_url", ""))).netloc.lower()
 
 
 def channel_mark_needs_reconnect(

@@ -34,6 +34,10 @@ class Channel(models.Model):
     network = models.CharField(_("network"), max_length=20, choices=Network.choices)
     # Every network's ids are strings (snowflakes, URNs, DIDs): never store them as numbers.
     account_id = models.CharField(_("account id on the network"), max_length=255)
+    # Where account ids are unique only on their own server (Mastodon: each instance numbers its
+    # accounts), that server's host; empty for networks with one id space. Part of what tells two
+    # channels apart, so an account of one instance never takes over another's channel.
+    server = models.CharField(_("server"), max_length=255, blank=True, default="")
     display_name = models.CharField(_("name"), max_length=200)
     handle = models.CharField(_("handle"), max_length=200, blank=True)
     # Ciphertext only (see networks.credentials); read and write through the `credentials` property.
@@ -62,7 +66,9 @@ class Channel(models.Model):
         verbose_name = _("channel")
         verbose_name_plural = _("channels")
         constraints = [
-            models.UniqueConstraint(fields=["network", "account_id"], name="channel_unique_network_account"),
+            models.UniqueConstraint(
+                fields=["network", "server", "account_id"], name="channel_unique_network_server_account"
+            ),
         ]
         indexes = [
             models.Index(fields=["next_poll_at"], condition=Q(status="active"), name="channel_due_poll_idx"),

@@ -1,8 +1,13 @@
 """Connecting, losing authorization and disabling a channel, each with its audit record."""
 
+import json
+
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from networks.credentials import credentials_box
 from networks.models import Channel, ChannelStatus, Network
 from networks.selectors import channels_needing_attention_count
 from networks.services import channel_connect, channel_disable, channel_mark_needs_reconnect
@@ -95,3 +100,49 @@ def test_channels_needing_attention_counts_reconnects_and_active_channels_with_p
     channel_disable(channel=disabled, actor=administrator)
 
     assert channels_needing_attention_count() == 2
+
+
+def _mastodon(account_id: str, instance: str, issued: str = "first") -> Channel:
+    return channel_connect(
+        network=Network.MASTODON,
+        account_id=account_id,
+        display_name=f"Empleo en {instance}",
+        credentials={"api_base_url": f"https://{instance}", "access_token": issued},
+    )
+
+
+def test_the_same_account_id_on_two_mastodon_instances_is_two_channels(db):
+    # Each instance numbers its accounts: account 1 of one is not account 1 of the other.
+    first = _mastodon("1", "social.example")
+    second = _mastodon("1", "other.example")
+    again = _mastodon("1", "Social.Example", issued="fresh")
+
+    assert first.pk != second.pk
+    assert again.pk == first.pk
+    assert Channel.objects.get(pk=first.pk).credentials["access_token"] == "fresh"
+    assert Channel.objects.get(pk=second.pk).credentials["access_token"] == "first"
+    assert (first.server, second.server) == ("social.example", "other.example")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_mastodon_channels_learn_their_instance_from_their_credentials():
+    before = [("networks", "0002_webhook_events_configuration_outdated")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_channel = executor.loader.project_state(before).apps.get_model("networks", "Channel")
+    sealed = credentials_box().encrypt(
+        json.dumps({"api_base_url": "https://Social.Example", "access_token": "t"})
+    )
+    old_channel.objects.create(
+        network="mastodon", account_id="1", display_name="M", credentials_encrypted=sealed
+    )
+    old_channel.objects.create(
+        network="mastodon", account_id="2", display_name="Disabled", credentials_encrypted=""
+    )
+    old_channel.objects.create(network="x", account_id="1", display_name="X", credentials_encrypted=sealed)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    servers = {(channel.network, channel.account_id): channel.server for channel in Channel.objects.all()}
+    assert servers == {("mastodon", "1"): "social.example", ("mastodon", "2"): "", ("x", "1"): ""}
