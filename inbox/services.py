@@ -70,7 +70,7 @@ def message_ingest(*, channel: Channel, inbound: InboundMessage) -> Message:
     text is an edit (the earlier text kept as a MessageRevision), and a deletion is recorded.
     A citizen's new priority message may queue an e-mail alert (inbox.alerts).
     """
-    inbound = storable(inbound)
+    inbound = _storable(inbound)
     with transaction.atomic():
         existing = (
             Message.objects.select_for_update()
@@ -105,7 +105,7 @@ _BOUNDED_FIELDS = {
 }
 
 
-def storable(inbound: InboundMessage) -> InboundMessage:
+def _storable(inbound: InboundMessage) -> InboundMessage:
     """The message as the database can hold it, so that no message is refused for ever (and with it
     every later one of its channel, as the poll stores a page whole or not at all).
 

@@ -16,6 +16,7 @@ class ChannelAdmin(AdministratorAdmin):
     search_fields = ["display_name", "handle", "account_id"]
     readonly_fields = [
         "network",
+        "server",
         "account_id",
         "display_name",
         "handle",
