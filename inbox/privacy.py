@@ -398,15 +398,17 @@ def _rows(queryset, pks: set[int]):
 # --- Storage limitation --------------------------------------------------------------------------
 
 
-def citizen_data_retention_apply(*, closed_before: datetime, batch_size: int, max_batches: int) -> Erased:
-    """Anonymise, as an erasure does, the conversations closed before `closed_before`, then the
-    contacts with nothing left but erased rows. Works in batches of `batch_size`, each its own
+def citizen_data_retention_apply(*, before: datetime, batch_size: int, max_batches: int) -> Erased:
+    """Anonymise, as an erasure does, the conversations closed before `before`, and those left
+    unclosed whose last message is older than that (nobody answers a citizen years later, and an
+    open status must not keep their words for ever); then the contacts with nothing left but
+    erased rows. Works in batches of `batch_size`, each its own
     transaction, claimed with skip_locked so two runs never take the same rows; stops after
     `max_batches` of each (the next run goes on). Idempotent: an erased row is never claimed again."""
     erased = Erased()
     for claim in (_retention_conversations_batch, _retention_contacts_batch):
         for _ in range(max_batches):
-            done = claim(closed_before=closed_before, batch_size=batch_size)
+            done = claim(before=before, batch_size=batch_size)
             for name, count in done.as_details().items():
                 setattr(erased, name, getattr(erased, name) + count)
             if done.conversations + done.contacts < batch_size:
@@ -417,12 +419,14 @@ def citizen_data_retention_apply(*, closed_before: datetime, batch_size: int, ma
     return erased
 
 
-def _retention_conversations_batch(*, closed_before: datetime, batch_size: int) -> Erased:
+def _retention_conversations_batch(*, before: datetime, batch_size: int) -> Erased:
     sending = Reply.objects.filter(conversation=OuterRef("pk"), state=ReplyState.SENDING)
+    closed_long_ago = Q(status=ConversationStatus.CLOSED, closed_at__lt=before)
+    silent_long_since = ~Q(status=ConversationStatus.CLOSED) & Q(last_message_at__lt=before)
     with transaction.atomic():
         conversations = list(
             Conversation.objects.select_for_update(skip_locked=True)
-            .filter(status=ConversationStatus.CLOSED, closed_at__lt=closed_before)
+            .filter(closed_long_ago | silent_long_since)
             .exclude(thread_key__startswith=ERASED_PREFIX)
             .exclude(Exists(sending))
             .order_by("closed_at", "pk")[:batch_size]
@@ -434,7 +438,7 @@ def _retention_conversations_batch(*, closed_before: datetime, batch_size: int) 
     return wipe.erased
 
 
-def _retention_contacts_batch(*, closed_before: datetime, batch_size: int) -> Erased:
+def _retention_contacts_batch(*, before: datetime, batch_size: int) -> Erased:
     """Contacts whose every conversation and message is erased, and who still have a name."""
     live_identity = Identity.objects.filter(contact=OuterRef("pk")).exclude(
         external_id__startswith=ERASED_PREFIX

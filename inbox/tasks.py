@@ -72,7 +72,7 @@ def apply_citizen_data_retention() -> tuple[int, int] | None:
     if not days:
         return None
     erased = citizen_data_retention_apply(
-        closed_before=timezone.now() - timedelta(days=days),
+        before=timezone.now() - timedelta(days=days),
         batch_size=RETENTION_BATCH,
         max_batches=RETENTION_MAX_BATCHES,
     )

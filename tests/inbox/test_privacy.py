@@ -553,16 +553,16 @@ def test_retention_is_idempotent_and_works_in_batches(sandbox_channel, manager):
             )
     cutoff = start + timedelta(seconds=1)
 
-    first = citizen_data_retention_apply(closed_before=cutoff, batch_size=2, max_batches=2)
+    first = citizen_data_retention_apply(before=cutoff, batch_size=2, max_batches=2)
     assert (first.conversations, first.contacts) == (4, 4)
     assert len(where_found()) > 0
 
-    second = citizen_data_retention_apply(closed_before=cutoff, batch_size=2, max_batches=2)
+    second = citizen_data_retention_apply(before=cutoff, batch_size=2, max_batches=2)
     assert (second.conversations, second.contacts) == (1, 1)
     assert where_found() == []
 
     unchanged = snapshot()
-    third = citizen_data_retention_apply(closed_before=cutoff, batch_size=2, max_batches=2)
+    third = citizen_data_retention_apply(before=cutoff, batch_size=2, max_batches=2)
     assert (third.conversations, third.contacts) == (0, 0)
     assert snapshot() == unchanged
     assert AuditEvent.objects.filter(action=AuditAction.DATA_ERASED).count() == 2
@@ -575,10 +575,29 @@ def test_a_contact_with_a_conversation_still_kept_keeps_the_name(sandbox_channel
     with time_machine.travel(start + timedelta(days=400), tick=False):
         closed_conversation(sandbox_channel, manager, author_id="q-1", name="Quixote", thread_key="t-b")
 
-    citizen_data_retention_apply(closed_before=start + timedelta(days=1), batch_size=10, max_batches=1)
+    citizen_data_retention_apply(before=start + timedelta(days=1), batch_size=10, max_batches=1)
 
     assert Conversation.objects.get(pk=old.pk).messages.get().text == text_placeholder()
     assert Contact.objects.get(pk=old.contact_id).display_name == "Quixote"
+
+
+def test_retention_also_takes_conversations_left_open_and_silent_since_before(sandbox_channel, manager):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        forgotten = citizen_writes(
+            sandbox_channel, "¿Alguien me contesta?", thread_key="t-1", author_id="f-1", author_name="Olvidada"
+        ).conversation
+    with time_machine.travel(start + timedelta(days=3), tick=False):
+        active = citizen_writes(
+            sandbox_channel, "Sigo aquí", thread_key="t-2", author_id="a-1", author_name="Activa"
+        ).conversation
+
+    erased = citizen_data_retention_apply(before=start + timedelta(days=1), batch_size=10, max_batches=1)
+
+    assert (erased.conversations, erased.contacts) == (1, 1)
+    assert Conversation.objects.get(pk=forgotten.pk).messages.get().text == text_placeholder()
+    assert Contact.objects.get(pk=forgotten.contact_id).display_name == person_placeholder()
+    assert Conversation.objects.get(pk=active.pk).messages.get().text == "Sigo aquí"
 
 
 def test_retention_zero_keeps_everything(sandbox_channel, manager, settings):
@@ -627,7 +646,7 @@ def test_retention_skips_a_conversation_another_worker_holds_and_takes_it_next_t
     try:
         assert holding.wait(10)
         first = citizen_data_retention_apply(
-            closed_before=start + timedelta(seconds=1), batch_size=10, max_batches=1
+            before=start + timedelta(seconds=1), batch_size=10, max_batches=1
         )
     finally:
         release.set()
@@ -636,5 +655,5 @@ def test_retention_skips_a_conversation_another_worker_holds_and_takes_it_next_t
     assert first.conversations == 1
     assert Conversation.objects.get(pk=free.pk).thread_key.startswith(ERASED_PREFIX)
     assert Conversation.objects.get(pk=busy.pk).thread_key == "t-a"
-    citizen_data_retention_apply(closed_before=start + timedelta(seconds=1), batch_size=10, max_batches=1)
+    citizen_data_retention_apply(before=start + timedelta(seconds=1), batch_size=10, max_batches=1)
     assert where_found() == []
