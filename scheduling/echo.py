@@ -206,7 +206,8 @@ def _echo(original: Delivery, *, slot: EchoSlot, text: str) -> Delivery:
         is_echo=True,
         echo_of=original,
         is_exploration=slot.is_exploration,
-        echo_reason=slot.reason[: Delivery._meta.get_field("echo_reason").max_length],
+        echo_score=slot.score,
+        echo_audience=slot.audience,
     )
 
 

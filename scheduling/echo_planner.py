@@ -66,7 +66,12 @@ class EchoSlot:
     at: datetime  # UTC
     score: float
     is_exploration: bool
-    reason: str  # in plain words for the manager
+    audience: str = ""  # the audience segment's name; empty: the channel's own hours
+
+    @property
+    def reason(self) -> str:
+        """Why this slot, in plain words for the manager, in the active language."""
+        return echo_reason_text(exploring=self.is_exploration, audience=self.audience, score=self.score)
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ def echo_slots_choose(
                 at=candidate.at,
                 score=candidate.score,
                 is_exploration=exploring,
-                reason=_reason(candidate, exploring=exploring, audience=audience),
+                audience=audience,
             )
         )
         used_parts.add((candidate.local_date, candidate.day_part))
@@ -207,17 +212,19 @@ def _ceil_to_step(t: datetime) -> datetime:
     return datetime.fromtimestamp(ceil(t.timestamp() / step) * step, UTC)
 
 
-def _reason(candidate: _Candidate, *, exploring: bool, audience: str) -> str:
+def echo_reason_text(*, exploring: bool, audience: str, score: float) -> str:
+    """Why the planner chose an echo's time, in the active language (written when it is read, so
+    each person reads it in their own)."""
     if exploring:
         if audience:
             return gettext("Exploring an untried hour for %(audience)s, so the desk learns it.") % {
                 "audience": audience
             }
         return gettext("Exploring an untried hour on this channel, so the desk learns it.")
-    score = f"{candidate.score:.2f}"
+    score_text = f"{score:.2f}"
     if audience:
         return gettext("Best free hour for %(audience)s: score %(score)s.") % {
             "audience": audience,
-            "score": score,
+            "score": score_text,
         }
-    return gettext("Best free hour on this channel: score %(score)s.") % {"score": score}
+    return gettext("Best free hour on this channel: score %(score)s.") % {"score": score_text}

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.echo_planner import echo_reason_text
+
 
 def hour_weights_valid(value) -> None:
     """Priors are a week of weights: 7 lists (Monday first) of 24 non-negative numbers."""
@@ -30,7 +32,9 @@ class AudienceSegment(models.Model):
     name = models.CharField(_("name"), max_length=80)
     description = models.CharField(_("description"), max_length=300, blank=True)
     # 7 × 24 weights, Monday 00:00 first, Europe/Madrid hours: how likely this audience is online.
-    priors = models.JSONField(_("prior online hours"), default=list, blank=True, validators=[hour_weights_valid])
+    priors = models.JSONField(
+        _("prior online hours"), default=list, blank=True, validators=[hour_weights_valid]
+    )
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -182,7 +186,11 @@ class Delivery(models.Model):
     )
     # An echo placed in an off-hours slot the model knows little about, so that it learns.
     is_exploration = models.BooleanField(_("exploring an untried hour"), default=False)
-    # Why the planner chose this slot, in plain words for the manager.
+    # Why the planner chose this slot, as data, so that `echo_why` says it in the reader's language.
+    echo_score = models.FloatField(_("score of this time"), null=True, blank=True)
+    echo_audience = models.CharField(_("audience of this time"), max_length=80, blank=True)
+    # The same in words, as echoes planned before echo_score existed wrote it (in the planner's
+    # language); new echoes leave it empty.
     echo_reason = models.CharField(_("why this time"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -221,6 +229,15 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.channel_id} @ {self.scheduled_at:%Y-%m-%d %H:%M}: {self.text[:60]}"
 
+    @property
+    def echo_why(self) -> str:
+        """Why the planner chose this echo's time, in the reader's language."""
+        if self.echo_score is None:
+            return self.echo_reason
+        return echo_reason_text(
+            exploring=self.is_exploration, audience=self.echo_audience, score=self.echo_score
+        )
+
 
 class DeliveryMetrics(models.Model):
     """The latest engagement figures the network reports for one published delivery (the activity
@@ -253,12 +270,20 @@ class EchoRule(models.Model):
     )
     is_enabled = models.BooleanField(_("echo live posts"), default=True)
     echoes_per_post = models.PositiveSmallIntegerField(_("echoes per live post"), default=2)
-    min_gap_minutes = models.PositiveIntegerField(_("minimum minutes between posts on this channel"), default=120)
+    min_gap_minutes = models.PositiveIntegerField(
+        _("minimum minutes between posts on this channel"), default=120
+    )
     # Share of echoes placed in untried off-hours slots so the activity model learns (0 to 1).
     exploration_share = models.FloatField(_("share of echoes exploring untried hours"), default=0.2)
-    auto_echo_outside_posts = models.BooleanField(_("echo posts made outside SocialDesk automatically"), default=False)
+    auto_echo_outside_posts = models.BooleanField(
+        _("echo posts made outside SocialDesk automatically"), default=False
+    )
     default_segment = models.ForeignKey(
-        AudienceSegment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        AudienceSegment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("default audience"),
     )
     # Until when the channel's own timeline has been read for posts made outside SocialDesk.

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.db import connection, connections
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from networks.models import SandboxPost
 from scheduling import echo as echo_module
@@ -75,7 +76,7 @@ def test_echoes_are_scheduled_off_hours_with_varied_text_and_a_reason(published,
         assert not calendar.is_working_time(echo.scheduled_at)
         assert abs(echo.scheduled_at - WORKING_MORNING) >= timedelta(minutes=rule.min_gap_minutes)
         assert echo.text != published.text
-        assert job_seekers.name in echo.echo_reason
+        assert job_seekers.name in echo.echo_why
     assert len({echo.text for echo in echoes}) == 2
     published.post.refresh_from_db()
     assert published.post.echo_state == EchoState.PLANNED
@@ -114,7 +115,7 @@ def test_the_channel_default_audience_stands_in_for_a_post_without_one(sandbox_c
     echoes = echoes_plan(delivery=delivery, now=WORKING_MORNING)
 
     assert echoes
-    assert all(employers.name in echo.echo_reason for echo in echoes if not echo.is_exploration)
+    assert all(employers.name in echo.echo_why for echo in echoes if not echo.is_exploration)
 
 
 @pytest.mark.parametrize(
@@ -143,11 +144,11 @@ def test_a_share_of_echoes_explores_untried_hours(published):
     # No measured post at all: every hour is untried, and with a share of 0.5 one of two explores.
     EchoRule.objects.create(channel=published.channel, exploration_share=0.5)
 
-    with translation.override("en"):
-        echoes = echoes_plan(delivery=published, now=WORKING_MORNING)
+    echoes = echoes_plan(delivery=published, now=WORKING_MORNING)
 
     assert sorted(echo.is_exploration for echo in echoes) == [False, True]
-    assert "untried" in next(echo.echo_reason for echo in echoes if echo.is_exploration)
+    with translation.override("en"):
+        assert "untried" in next(echo.echo_why for echo in echoes if echo.is_exploration)
 
 
 def test_a_post_made_outside_socialdesk_is_planned_by_the_service_but_not_by_the_hook(published):
@@ -266,3 +267,19 @@ def test_two_workers_planning_the_same_delivery_plan_it_once(monkeypatch, publis
     assert len(calls) == 1
     assert len(results) == 2 and results[0] == results[1] and len(results[0]) == 2
     assert Delivery.objects.filter(is_echo=True).count() == 2
+
+
+def test_the_reason_for_an_echos_time_is_said_in_the_readers_language(published, job_seekers):
+    with translation.override("es"):
+        echoes_plan(delivery=published, now=WORKING_MORNING)
+    echo = Delivery.objects.filter(echo_of=published, is_exploration=False).first()
+
+    for language in ("ca", "en"):
+        with translation.override(language):
+            expected = gettext("Best free hour for %(audience)s: score %(score)s.") % {
+                "audience": job_seekers.name,
+                "score": f"{echo.echo_score:.2f}",
+            }
+            assert echo.echo_why == expected
+    with translation.override("ca"):
+        assert echo.echo_why.startswith("Millor hora")
