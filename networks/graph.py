@@ -17,6 +17,8 @@ Webhook payloads (``/webhooks/meta/``) are normalized by ``facebook.normalize_we
 ``entry`` at a time; ``entry["id"]`` is the Page id or the Instagram account id of the channel.
 """
 
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -58,14 +60,31 @@ MESSAGING_WINDOW = timedelta(hours=24)
 
 
 class _RecordingSession(requests.Session):
-    """Keeps the last response, so errors can read the status and the usage headers."""
+    """Keeps the last response, so errors can read the status and the usage headers; with an
+    ``appsecret_proof``, sends it with every call (facebook-sdk 3.1 cannot)."""
 
     last_response: requests.Response | None = None
 
+    def __init__(self, *, appsecret_proof: str = ""):
+        super().__init__()
+        self.appsecret_proof = appsecret_proof
+
     def request(self, *args, **kwargs):
+        if self.appsecret_proof:
+            kwargs["params"] = {**(kwargs.get("params") or {}), "appsecret_proof": self.appsecret_proof}
         self.last_response = None
         self.last_response = super().request(*args, **kwargs)
         return self.last_response
+
+
+def appsecret_proof(access_token: str) -> str:
+    """HMAC-SHA256 of the token under the app secret (META_APP_SECRET), or "" without one. Meta
+    refuses calls without it from apps set to "Require App Secret", which every app should be: a
+    token that leaks is then useless without the secret."""
+    secret = settings.META_APP_SECRET
+    if not secret:
+        return ""
+    return hmac.new(secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
 
 
 class GraphClient:
@@ -76,7 +95,7 @@ class GraphClient:
         if not access_token:
             raise AuthorizationExpired(gettext("The channel has no access token; connect it again."))
         self.network_name = network_name
-        self.session = _RecordingSession()
+        self.session = _RecordingSession(appsecret_proof=appsecret_proof(access_token))
         self.api = facebook.GraphAPI(access_token=access_token, timeout=REQUEST_TIMEOUT, session=self.session)
         self.api.version = settings.SOCIALDESK_GRAPH_API_VERSION
 

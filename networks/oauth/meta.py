@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
+from networks.graph import appsecret_proof
 from networks.models import Network
 from networks.oauth.base import ConnectableAccount, OAuthProvider
 
@@ -56,13 +57,15 @@ class MetaOAuth(OAuthProvider):
                 "fb_exchange_token": self.access_token_of(short_lived),
             },
         )
+        user_token = self.access_token_of(long_lived)
         pages = self.call(
             "GET",
             graph_url("me/accounts"),
             params={
                 "fields": "id,name,access_token,instagram_business_account{id,username,name}",
                 "limit": PAGES_LIMIT,
-                "access_token": self.access_token_of(long_lived),
+                "access_token": user_token,
+                "appsecret_proof": appsecret_proof(user_token),
             },
         )
         return [

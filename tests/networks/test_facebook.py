@@ -3,6 +3,8 @@ at its exact URL (with the pinned Graph version), method, query and form body, a
 payload shaped like Meta's documentation (payloads/facebook), always with a Content-Type header,
 which facebook-sdk reads unconditionally."""
 
+import hashlib
+import hmac
 import traceback
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -119,6 +121,20 @@ def test_publish_text_alone_sends_no_link(facebook, graph):
     )
 
     assert facebook.publish(text="Bon dia!").external_id == P1
+
+
+def test_with_the_app_secret_every_call_carries_its_proof(channel, graph, settings):
+    settings.META_APP_SECRET = "meta-app-secret"
+    proof = hmac.new(b"meta-app-secret", TOKEN.encode(), hashlib.sha256).hexdigest()
+    graph.post(
+        f"{GRAPH}/{PAGE}/feed",
+        json=payload("facebook", "publish_feed"),
+        match=[form(message="Hola"), matchers.query_param_matcher({"appsecret_proof": proof})],
+    )
+
+    connector_for(channel).publish(text="Hola")
+
+    assert len(graph.calls) == 1
 
 
 def test_the_graph_version_comes_from_the_setting(facebook, graph, settings):

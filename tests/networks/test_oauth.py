@@ -4,6 +4,7 @@ intercepted at its exact documented URL; a request nobody intercepted fails the 
 
 import base64
 import hashlib
+import hmac
 import html
 import runpy
 from datetime import UTC, datetime, timedelta
@@ -344,6 +345,9 @@ def me_accounts(network_api, pages: list[dict]):
                     "fields": "id,name,access_token,instagram_business_account{id,username,name}",
                     "limit": "100",
                     "access_token": "long-user-token",
+                    # HMAC-SHA256 of the user token under the app secret: Meta asks it of every call
+                    # when the app requires it.
+                    "appsecret_proof": hmac.new(b"meta-app-secret", b"long-user-token", hashlib.sha256).hexdigest(),
                 }
             )
         ],

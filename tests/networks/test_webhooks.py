@@ -263,9 +263,11 @@ def test_instagram_comments_and_direct_messages_reach_the_instagram_channel(
 def test_instagram_mentions_are_read_through_the_connector(
     client, instagram_channel, django_capture_on_commit_callbacks
 ):
+    proof = hmac.new(APP_SECRET.encode(), b"page-token", hashlib.sha256).hexdigest()  # the app secret is set
+
     def query(fields):
         return matchers.query_param_matcher(
-            {"access_token": "page-token", "fields": fields}, strict_match=True
+            {"access_token": "page-token", "fields": fields, "appsecret_proof": proof}, strict_match=True
         )
 
     with responses.RequestsMock(assert_all_requests_are_fired=True) as graph:
