@@ -89,7 +89,7 @@ def connect_bluesky(request: HttpRequest) -> HttpResponse:
         except ConnectFailed as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("Connected: %(channel)s.") % {"channel": channel})
+            _say_connected(request, channel)
             return redirect("networks:channels")
     return render(request, "networks/connect_bluesky.html", {"form": form})
 
@@ -112,7 +112,7 @@ def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
         return redirect("networks:channels")
     if channel is None:
         return redirect("networks:connect_choose", network=network)
-    messages.success(request, _("Connected: %(channel)s.") % {"channel": channel})
+    _say_connected(request, channel)
     return redirect("networks:channels")
 
 
@@ -139,7 +139,7 @@ def choose(request: HttpRequest, network: str) -> HttpResponse:
         except ConnectFailed as exc:
             messages.error(request, str(exc))
             return redirect("networks:channels")
-        messages.success(request, _("Connected: %(channel)s.") % {"channel": channel})
+        _say_connected(request, channel)
         return redirect("networks:channels")
     return render(request, "networks/choose.html", {"form": form, "option": option})
 
@@ -181,3 +181,9 @@ def _declared_length(request: HttpRequest) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         raise WebhookRefused(400) from None
+
+
+def _say_connected(request: HttpRequest, channel) -> None:
+    messages.success(request, _("Connected: %(channel)s.") % {"channel": channel})
+    if getattr(channel, "connect_warning", ""):
+        messages.warning(request, channel.connect_warning)

@@ -222,7 +222,9 @@ def _provider(network: str) -> OAuthProvider:
 
 
 def _connect(network: str, account: ConnectableAccount, *, actor, request) -> Channel:
-    return channel_connect(
+    """Connect the account; what the network could not set up for it is on ``connect_warning``
+    (not stored: for the page that connected it)."""
+    channel = channel_connect(
         network=network,
         account_id=account.account_id,
         display_name=account.display_name,
@@ -231,6 +233,9 @@ def _connect(network: str, account: ConnectableAccount, *, actor, request) -> Ch
         actor=actor,
         request=request,
     )
+    provider = PROVIDERS.get(network)
+    channel.connect_warning = provider.after_connect(channel) if provider is not None else ""
+    return channel
 
 
 def _pkce_challenge(code_verifier: str) -> str:

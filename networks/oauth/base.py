@@ -68,6 +68,11 @@ class OAuthProvider(ABC):
     def accounts(self, *, code: str, code_verifier: str, flow: dict) -> list[ConnectableAccount]:
         """Trade the code for tokens and list the accounts they give access to."""
 
+    def after_connect(self, channel) -> str:
+        """What the network needs once an account is connected; a warning in words for the person
+        connecting when it could not be done (the channel works anyway), else ""."""
+        return ""
+
     # --- HTTP ------------------------------------------------------------------------------------
 
     def session(self) -> requests.Session:
@@ -83,7 +88,9 @@ class OAuthProvider(ABC):
         except requests.RequestException as exc:
             if refused_by_guard(exc):
                 raise ConnectFailed(
-                    gettext("The address of %(network)s is inside a private network: SocialDesk does not connect there.")
+                    gettext(
+                        "The address of %(network)s is inside a private network: SocialDesk does not connect there."
+                    )
                     % {"network": self.label}
                 ) from None
             # Only the kind of failure: requests' own message repeats the URL, which can hold a code

@@ -4,23 +4,31 @@ The code becomes a short-lived user token, that one a long-lived user token (abo
 that one lists the Pages the person manages with a Page token each (``GET /me/accounts``). Page
 tokens obtained from a long-lived user token do not expire, so only they are kept: the user token
 is thrown away. An Instagram account is reached through the Page it is linked to (the Page's
-``instagram_business_account``), with that Page's token.
+``instagram_business_account``), with that Page's token. Once connected, the Page is subscribed to
+the app's webhooks (``POST /{page}/subscribed_apps``); if Meta refuses, polling still brings
+everything, and the person connecting is told.
 """
 
+import logging
 from abc import abstractmethod
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
-from networks.graph import appsecret_proof
+from networks.base import ConnectorError
+from networks.graph import GraphClient, appsecret_proof
 from networks.models import Network
 from networks.oauth.base import ConnectableAccount, OAuthProvider
+
+logger = logging.getLogger(__name__)
 
 GRAPH = "https://graph.facebook.com"
 DIALOG = "https://www.facebook.com"
 # The Pages a person manages rarely pass a few dozen; one page of the list is enough.
 PAGES_LIMIT = 100
+# The Page's webhook fields: comments and posts (feed), Messenger and Instagram Direct (messages).
+WEBHOOK_FIELDS = "feed,messages"
 
 
 def graph_url(path: str) -> str:
@@ -74,6 +82,23 @@ class MetaOAuth(OAuthProvider):
             if page.get("access_token")
             for account in self.accounts_of_page(page)
         ]
+
+    def after_connect(self, channel) -> str:
+        """Subscribe the Page to the app's webhooks (feed and messages; an Instagram account's are
+        delivered through its Page), so its comments and messages come as they happen."""
+        credentials = channel.credentials
+        page_id = credentials.get("page_id") or channel.account_id
+        try:
+            GraphClient(access_token=credentials.get("access_token", ""), network_name=self.label).post(
+                f"{page_id}/subscribed_apps", subscribed_fields=WEBHOOK_FIELDS
+            )
+        except ConnectorError as exc:
+            logger.warning("Meta: subscribing Page %s to webhooks failed: %s", page_id, exc.reason)
+            return gettext(
+                "%(network)s did not agree to send this account's comments and messages as they "
+                "happen. %(reason)s SocialDesk still finds them when it checks, every few minutes."
+            ) % {"network": self.label, "reason": exc.reason}
+        return ""
 
     @abstractmethod
     def accounts_of_page(self, page: dict) -> list[ConnectableAccount]:

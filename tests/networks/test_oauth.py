@@ -347,9 +347,40 @@ def me_accounts(network_api, pages: list[dict]):
                     "access_token": "long-user-token",
                     # HMAC-SHA256 of the user token under the app secret: Meta asks it of every call
                     # when the app requires it.
-                    "appsecret_proof": hmac.new(b"meta-app-secret", b"long-user-token", hashlib.sha256).hexdigest(),
+                    "appsecret_proof": hmac.new(
+                        b"meta-app-secret", b"long-user-token", hashlib.sha256
+                    ).hexdigest(),
                 }
             )
+        ],
+    )
+
+
+def page_subscribes(network_api, page_id: str, page_token: str, *, refused: bool = False):
+    """The Page's subscription to the app's webhooks, made with its token and the app secret's proof."""
+    proof = hmac.new(b"meta-app-secret", page_token.encode(), hashlib.sha256).hexdigest()
+    answer = (
+        {
+            "json": {
+                "error": {
+                    "message": "(#200) Requires pages_manage_metadata permission",
+                    "type": "OAuthException",
+                    "code": 200,
+                }
+            },
+            "status": 403,
+        }
+        if refused
+        else {"json": {"success": True}}
+    )
+    network_api.post(
+        f"{GRAPH}/{page_id}/subscribed_apps",
+        **answer,
+        match=[
+            matchers.urlencoded_params_matcher(
+                {"subscribed_fields": "feed,messages", "access_token": page_token}
+            ),
+            matchers.query_param_matcher({"appsecret_proof": proof}),
         ],
     )
 
@@ -399,9 +430,11 @@ def test_facebook_with_several_pages_lets_the_administrator_choose(admin_client,
     assert "page-token" not in page  # tokens never reach the browser
     assert "page-token" not in str(dict(admin_client.session))  # kept encrypted in the session
 
+    page_subscribes(network_api, "104857321234999", "page-token-formacio")
     chosen = admin_client.post(response["Location"], {"account_id": "104857321234999"})
 
     assert chosen["Location"] == reverse("networks:channels")
+    assert len(messages_of(chosen)) == 1  # connected, and nothing to warn about
     channel = Channel.objects.get()
     assert (channel.network, channel.account_id, channel.display_name) == (
         "facebook",
@@ -430,6 +463,7 @@ def test_instagram_connects_the_account_linked_to_a_page_with_that_pages_token(a
     assert "instagram_content_publish" in query["scope"].split(",")
     meta_tokens(network_api, "instagram")
     me_accounts(network_api, PAGES)
+    page_subscribes(network_api, "104857321234999", "page-token-formacio")  # its Page delivers its webhooks
 
     finish(admin_client, "instagram", state=query["state"], code="fb-code")
 
@@ -441,6 +475,19 @@ def test_instagram_connects_the_account_linked_to_a_page_with_that_pages_token(a
         "FP CV",
     )
     assert channel.credentials == {"access_token": "page-token-formacio", "page_id": "104857321234999"}
+
+
+def test_a_page_meta_will_not_subscribe_is_connected_with_a_warning(admin_client, network_api):
+    query = start(admin_client, "facebook")
+    meta_tokens(network_api, "facebook")
+    me_accounts(network_api, PAGES[:1])
+    page_subscribes(network_api, "104857321234567", "page-token-empleo", refused=True)
+
+    response = finish(admin_client, "facebook", state=query["state"], code="fb-code")
+
+    assert Channel.objects.get().status == ChannelStatus.ACTIVE  # polling still brings everything
+    _connected, warning = messages_of(response)
+    assert "pages_manage_metadata" in warning
 
 
 def test_instagram_without_a_linked_account_says_so(admin_client, network_api):
