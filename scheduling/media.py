@@ -4,6 +4,7 @@ signed token, served to the desk, and handed to the connectors as networks.base.
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -50,6 +51,9 @@ SERVABLE_NAME = re.compile(
 )
 # Namespaces the signature (a salt, not a secret: SECRET_KEY signs).
 SIGNING_SALT = "scheduling.media.image"
+# An image no post names (uploaded in a composer that was left, or replaced, or its post deleted)
+# is deleted once it is this old: a draft left open over a long weekend still finds its image.
+UNUSED_IMAGE_AGE = timedelta(days=4)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,33 @@ def image_store(upload: UploadedFile) -> str:
     folder = timezone.localdate().strftime(f"{UPLOAD_FOLDER}/%Y/%m")
     # A random name: nothing of the original file name (people's names, dates) is published.
     return default_storage.save(f"{folder}/{uuid.uuid4().hex}.{extension}", upload)
+
+
+def images_unused_delete(*, now: datetime) -> int:
+    """Delete the stored images no post names that are older than UNUSED_IMAGE_AGE; how many."""
+    named = set(Post.objects.exclude(image="").values_list("image", flat=True))
+    deleted = 0
+    for name in _stored_images():
+        if name in named or default_storage.get_modified_time(name) > now - UNUSED_IMAGE_AGE:
+            continue
+        default_storage.delete(name)
+        deleted += 1
+    return deleted
+
+
+def _stored_images():
+    """Every file under UPLOAD_FOLDER/<year>/<month>/ that the desk could have stored."""
+    if not default_storage.exists(UPLOAD_FOLDER):
+        return
+    years, _files = default_storage.listdir(UPLOAD_FOLDER)
+    for year in years:
+        months, _files = default_storage.listdir(f"{UPLOAD_FOLDER}/{year}")
+        for month in months:
+            _folders, files = default_storage.listdir(f"{UPLOAD_FOLDER}/{year}/{month}")
+            for file_name in files:
+                name = f"{UPLOAD_FOLDER}/{year}/{month}/{file_name}"
+                if image_servable(name):
+                    yield name
 
 
 def stored_image_facts(name: str) -> ImageFacts | None:

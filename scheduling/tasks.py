@@ -13,6 +13,7 @@ from scheduling.dispatch import (
     delivery_reconcile,
 )
 from scheduling.echo import live_post_echoes_plan
+from scheduling.media import images_unused_delete
 from scheduling.pause import publishing_pause_expire, publishing_pause_refresh_banner
 from scheduling.post_metrics import channel_metrics_collect, channels_due_for_metrics
 from scheduling.timeline import channel_timeline_pick_up, channels_for_timeline
@@ -89,3 +90,8 @@ def pick_up_outside_posts() -> int:
 def pick_up_channel_timeline(channel_id: int) -> int:
     channel = Channel.objects.filter(pk=channel_id, status=ChannelStatus.ACTIVE).first()
     return len(channel_timeline_pick_up(channel=channel, now=timezone.now())) if channel is not None else 0
+
+
+@shared_task(name="scheduling.tasks.delete_unused_images")
+def delete_unused_images() -> int:
+    return images_unused_delete(now=timezone.now())

@@ -74,6 +74,10 @@ ROLLUPS_REFRESH_SECONDS = 120.0
 # in short capped batches (inbox.tasks.RETENTION_BATCH), so it never holds the database for long.
 CITIZEN_DATA_RETENTION_SECONDS = 24 * 3600.0
 
+# Images no post names (a composer left, an image replaced) are deleted once a day after a few days
+# (scheduling.media.UNUSED_IMAGE_AGE): they may show people, and they fill the disk.
+DELETE_UNUSED_IMAGES_SECONDS = 24 * 3600.0
+
 BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "socialdesk.tasks.heartbeat",
@@ -145,5 +149,10 @@ BEAT_SCHEDULE = {
         "task": "inbox.tasks.apply_citizen_data_retention",
         "schedule": CITIZEN_DATA_RETENTION_SECONDS,
         "options": {"expires": CITIZEN_DATA_RETENTION_SECONDS},
+    },
+    "delete-unused-images": {
+        "task": "scheduling.tasks.delete_unused_images",
+        "schedule": DELETE_UNUSED_IMAGES_SECONDS,
+        "options": {"expires": DELETE_UNUSED_IMAGES_SECONDS},
     },
 }

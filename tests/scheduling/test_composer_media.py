@@ -3,6 +3,8 @@ before publishing where a network would refuse it, shown to the desk only, and h
 connector with its description."""
 
 import io
+import os
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,6 +20,7 @@ from scheduling.composer import image_problems, variant_check
 from scheduling.dispatch import deliveries_claim_due, delivery_publish
 from scheduling.media import (
     MAX_IMAGE_BYTES,
+    UNUSED_IMAGE_AGE,
     image_name_from_token,
     image_store,
     image_token,
@@ -25,6 +28,8 @@ from scheduling.media import (
     post_media,
 )
 from scheduling.models import AudienceSegment, Delivery, Post, PostStatus
+from scheduling.tasks import delete_unused_images
+from socialdesk.beat import BEAT_SCHEDULE
 
 URL = reverse("publishing:compose")
 IMAGE_URL = reverse("publishing:compose_image")
@@ -379,3 +384,21 @@ def test_a_delivery_checked_later_knows_its_posts_image(instagram, stored_image)
     with_image = variant_check(channel=instagram, text="Cartel", link="", image=post_image_facts(post))
     assert with_image.problems == []
     assert post_image_facts(Post(text="sin imagen")) is None
+
+
+def test_images_no_post_names_are_deleted_once_they_are_a_few_days_old(db, media_root):
+    named = image_store(upload())
+    Post.objects.create(text="Feria de empleo", image=named, image_alt_text="Cartel de la feria")
+    left_behind = image_store(upload())  # a composer that was left
+    just_uploaded = image_store(upload())  # a composer still open
+    days_ago = (timezone.now() - UNUSED_IMAGE_AGE - timedelta(hours=1)).timestamp()
+    for name in (named, left_behind):
+        os.utime(media_root / name, (days_ago, days_ago))
+    (media_root / "posts" / "notes.txt").write_text("not ours to delete")
+
+    assert delete_unused_images() == 1
+
+    assert (media_root / named).exists() and (media_root / just_uploaded).exists()
+    assert not (media_root / left_behind).exists()
+    assert (media_root / "posts" / "notes.txt").exists()
+    assert BEAT_SCHEDULE["delete-unused-images"]["task"] == delete_unused_images.name
