@@ -49,6 +49,7 @@ __all__ = [
     "ConnectOption",
     "ConnectableAccount",
     "bluesky_connect",
+    "channel_after_connect",
     "connect_choices",
     "connect_choose",
     "connect_option",
@@ -233,9 +234,15 @@ def _connect(network: str, account: ConnectableAccount, *, actor, request) -> Ch
         actor=actor,
         request=request,
     )
-    provider = PROVIDERS.get(network)
-    channel.connect_warning = provider.after_connect(channel) if provider is not None else ""
+    channel.connect_warning = channel_after_connect(channel)
     return channel
+
+
+def channel_after_connect(channel: Channel) -> str:
+    """What the channel's network needs once an account is connected, however it was connected
+    (the browser, manage.py connect_channel); a warning in words when it could not be done."""
+    provider = PROVIDERS.get(channel.network)
+    return provider.after_connect(channel) if provider is not None else ""
 
 
 def _pkce_challenge(code_verifier: str) -> str:

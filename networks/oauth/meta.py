@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.utils.translation import gettext, gettext_lazy
 
-from networks.base import ConnectorError
+from networks.base import AuthorizationExpired, ConnectorError
 from networks.graph import GraphClient, appsecret_proof
 from networks.models import Network
 from networks.oauth.base import ConnectableAccount, OAuthProvider
+from networks.services import channel_mark_needs_reconnect
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class MetaOAuth(OAuthProvider):
             )
         except ConnectorError as exc:
             logger.warning("Meta: subscribing Page %s to webhooks failed: %s", page_id, exc.reason)
+            if isinstance(exc, AuthorizationExpired):  # a token that never worked (connect_channel)
+                channel_mark_needs_reconnect(channel=channel, reason=exc.reason)
             return gettext(
                 "%(network)s did not agree to send this account's comments and messages as they "
                 "happen. %(reason)s SocialDesk still finds them when it checks, every few minutes."

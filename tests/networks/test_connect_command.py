@@ -2,9 +2,11 @@
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
+import responses
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -27,13 +29,24 @@ def token_file(tmp_path):
     return write
 
 
+@pytest.fixture
+def meta_api():
+    """The Graph API as far as connecting goes: any Page subscribes to the app's webhooks."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        mock.post(SUBSCRIBE, json={"success": True})
+        yield mock
+
+
+SUBSCRIBE = re.compile(r"https://graph\.facebook\.com/v[\d.]+/(\d+)/subscribed_apps")
+
+
 def connect(*args: str) -> str:
     out = io.StringIO()
     call_command("connect_channel", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
-def test_a_facebook_page_token_from_a_file(db, token_file):
+def test_a_facebook_page_token_from_a_file(db, token_file, meta_api):
     output = connect(
         "--network", "facebook", "--account-id", "104857321234567", "--name", "Empleo CV",
         "--token-file", token_file(PAGE_TOKEN + "\n"),
@@ -79,7 +92,7 @@ def test_no_option_takes_a_token_on_the_command_line():
         )
 
 
-def test_reconnecting_the_same_account_replaces_its_credentials(db, token_file):
+def test_reconnecting_the_same_account_replaces_its_credentials(db, token_file, meta_api):
     args = ["--network", "facebook", "--account-id", "104857321234567", "--name", "Empleo CV", "--token-file"]
     connect(*args, token_file("old-token"))
     channel_mark_needs_reconnect(channel=Channel.objects.get(), reason="revoked")
@@ -91,7 +104,7 @@ def test_reconnecting_the_same_account_replaces_its_credentials(db, token_file):
     assert channel.credentials == {"access_token": "new-token"}
 
 
-def test_instagram_needs_the_linked_page(db, token_file):
+def test_instagram_needs_the_linked_page(db, token_file, meta_api):
     with pytest.raises(CommandError, match="--page-id"):
         connect(
             "--network",
@@ -110,6 +123,23 @@ def test_instagram_needs_the_linked_page(db, token_file):
     )  # fmt: skip
 
     assert Channel.objects.get().credentials == {"access_token": PAGE_TOKEN, "page_id": "104857321234999"}
+    assert SUBSCRIBE.match(meta_api.calls[-1].request.url).group(1) == "104857321234999"  # its Page
+
+
+def test_a_meta_token_the_graph_refuses_is_said_at_once(db, token_file):
+    refused = {"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}}
+    with responses.RequestsMock() as graph:
+        graph.post(SUBSCRIBE, json=refused, status=400)
+        errors = io.StringIO()
+        call_command(
+            "connect_channel", "--network", "facebook", "--account-id", "104857321234567", "--name", "Empleo CV",
+            "--token-file", token_file(PAGE_TOKEN), stdout=io.StringIO(), stderr=errors,
+        )  # fmt: skip
+
+    assert "Error validating access token" in errors.getvalue()
+    channel = Channel.objects.get()
+    assert channel.status == ChannelStatus.NEEDS_RECONNECT  # the channels page says so too
+    assert "Error validating access token" in channel.last_error
 
 
 def test_bluesky_takes_an_app_password_and_needs_the_handle(db, token_file):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from networks.models import Network
-from networks.oauth import ConnectFailed
+from networks.oauth import ConnectFailed, channel_after_connect
 from networks.oauth.mastodon import instance_base_url
 from networks.registry import CONNECTORS
 from networks.services import channel_connect
@@ -74,6 +74,10 @@ class Command(BaseCommand):
             f"Connected {channel.get_network_display()} channel {channel.display_name!r} "
             f"(channel id {channel.pk}, account {channel.account_id}); its credentials are stored encrypted."
         )
+        # A Meta Page is subscribed to the app's webhooks, which also tries the token at once.
+        warning = channel_after_connect(channel)
+        if warning:
+            self.stderr.write(warning)
 
     def _read_token(self, token_file: str) -> str:
         try:
