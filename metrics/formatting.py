@@ -453,7 +453,7 @@ def report_present(report: Report, previous: Report | None = None) -> ReportPage
         backlog=_backlog(report),
         backlog_chart=_backlog_chart(report),
         off_hours=_off_hours(report, previous),
-        off_hours_timings=_off_hours_timings(report),
+        off_hours_timings=_off_hours_timings(report, previous),
         publishing=[
             PublishingLine(
                 network=network_label(row.network),
@@ -845,17 +845,19 @@ def _off_hours(report: Report, previous: Report | None) -> list[KeyFigure]:
     ]
 
 
-def _off_hours_timings(report: Report) -> list[TimingLine]:
-    off = report.off_hours
-    return [
-        TimingLine(
-            clock=str(CLOCK_LABELS[clock]),
-            split=str(SPLIT_LABELS["off"]),
-            **_distribution_texts(distribution, clock),
-            median_change=None,
+def _off_hours_timings(report: Report, previous: Report | None) -> list[TimingLine]:
+    lines = []
+    for clock in ("business", "wall"):
+        distribution = getattr(report.off_hours, f"first_response_{clock}")
+        before = getattr(previous.off_hours, f"first_response_{clock}").median if previous else None
+        lines.append(
+            TimingLine(
+                clock=str(CLOCK_LABELS[clock]),
+                split=str(SPLIT_LABELS["off"]),
+                **_distribution_texts(distribution, clock),
+                median_change=change_describe(
+                    distribution.median, before, measure=DURATION, lower_is_better=True
+                ),
+            )
         )
-        for clock, distribution in (
-            ("business", off.first_response_business),
-            ("wall", off.first_response_wall),
-        )
-    ]
+    return lines

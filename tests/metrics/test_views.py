@@ -241,6 +241,22 @@ def test_changes_against_the_previous_period_are_said_in_words(english, supervis
     assert "From Nov. 1, 2026 to Nov. 30, 2026, compared with Oct. 2, 2026 to Oct. 31, 2026" in text
 
 
+def test_the_off_hours_response_time_is_compared_too(english, supervisor, reports):
+    previous = NOVEMBER.previous()
+    before = sample_report(previous)
+    slower = replace(before.off_hours.first_response_business, median=3600)  # 1 h then, 30 min now
+    reports.by_filters[previous] = replace(
+        before, off_hours=replace(before.off_hours, first_response_business=slower)
+    )
+    english.force_login(supervisor)
+    html = english.get(DASHBOARD, {"preset": "last_month", "compare": "on"}).content.decode()
+
+    off_hours = re.search(r'<section[^>]*id="off-hours".*?</section>', html, flags=re.S).group(0)
+    assert "↓ 30 min less than the previous period (better)" in " ".join(
+        unescape(re.sub(r"<[^>]+>", " ", off_hours)).split()
+    )
+
+
 def test_without_comparison_no_change_is_shown(english, supervisor, reports):
     english.force_login(supervisor)
     text = text_of(english.get(DASHBOARD, {"preset": "last_month"}))
