@@ -394,6 +394,7 @@ class PublishingLine:
     posts: int
     echoes: int
     engagement_per_post: str
+    posts_change: Change | None = None  # against the previous period, when compared
 
 
 @dataclass(frozen=True)
@@ -454,15 +455,7 @@ def report_present(report: Report, previous: Report | None = None) -> ReportPage
         backlog_chart=_backlog_chart(report),
         off_hours=_off_hours(report, previous),
         off_hours_timings=_off_hours_timings(report, previous),
-        publishing=[
-            PublishingLine(
-                network=network_label(row.network),
-                posts=row.posts,
-                echoes=row.echoes,
-                engagement_per_post=number_human(row.engagement_per_post, decimals=1),
-            )
-            for row in report.publishing
-        ],
+        publishing=_publishing(report, previous),
         best_hours=[
             BestHoursLine(
                 segment=row.segment,
@@ -842,6 +835,23 @@ def _off_hours(report: Report, previous: Report | None) -> list[KeyFigure]:
                 lower_is_better=False,
             ),
         ),
+    ]
+
+
+def _publishing(report: Report, previous: Report | None) -> list[PublishingLine]:
+    # A network that published nothing in the previous period published 0 posts there.
+    posts_before = {row.network: row.posts for row in previous.publishing} if previous else None
+    return [
+        PublishingLine(
+            network=network_label(row.network),
+            posts=row.posts,
+            echoes=row.echoes,
+            engagement_per_post=number_human(row.engagement_per_post, decimals=1),
+            posts_change=change_describe(row.posts, posts_before.get(row.network, 0), measure=COUNT)
+            if posts_before is not None
+            else None,
+        )
+        for row in report.publishing
     ]
 
 

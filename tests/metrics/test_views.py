@@ -257,6 +257,23 @@ def test_the_off_hours_response_time_is_compared_too(english, supervisor, report
     )
 
 
+def test_posts_per_network_are_compared_too(english, supervisor, reports):
+    previous = NOVEMBER.previous()
+    before = sample_report(previous)
+    # 12 Facebook posts now against 8 then; Bluesky published nothing then.
+    reports.by_filters[previous] = replace(before, publishing=[replace(before.publishing[0], posts=8)])
+    english.force_login(supervisor)
+    html = english.get(DASHBOARD, {"preset": "last_month", "compare": "on"}).content.decode()
+
+    publishing = re.search(r'<section[^>]*id="publishing".*?</section>', html, flags=re.S).group(0)
+    rows = [
+        " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+        for row in re.findall(r"<tr>.*?</tr>", publishing, flags=re.S)
+    ]
+    assert "Facebook 12 ↑ 4 more than the previous period 20 14.2" in rows[1:]
+    assert any(row.startswith("Bluesky 4 ↑ 4 more than the previous period") for row in rows)
+
+
 def test_without_comparison_no_change_is_shown(english, supervisor, reports):
     english.force_login(supervisor)
     text = text_of(english.get(DASHBOARD, {"preset": "last_month"}))
