@@ -386,6 +386,7 @@ class VolumeLine:
     label: str
     conversations: int
     messages: int
+    messages_change: Change | None = None  # against the previous period, when compared
 
 
 @dataclass(frozen=True)
@@ -448,8 +449,8 @@ def report_present(report: Report, previous: Report | None = None) -> ReportPage
         sla_breaches=[_breach_line(breach) for breach in shown],
         sla_breaches_not_shown=max(report.sla_breaches_total, len(report.sla_breaches)) - len(shown),
         volume_chart=_volume_chart(report),
-        volume_by_network=_volume_by(report, "network", network_label),
-        volume_by_kind=_volume_by(report, "conversation_kind", kind_label),
+        volume_by_network=_volume_by(report, previous, "network", network_label),
+        volume_by_kind=_volume_by(report, previous, "conversation_kind", kind_label),
         heatmap_chart=_heatmap_chart(report),
         backlog=_backlog(report),
         backlog_chart=_backlog_chart(report),
@@ -739,16 +740,35 @@ def _volume_chart(report: Report) -> Chart:
     )
 
 
-def _volume_by(report: Report, attribute: str, label: Callable[[str], str]) -> list[VolumeLine]:
-    totals: dict[str, list[int]] = {}
-    for row in report.volume:
-        counts = totals.setdefault(getattr(row, attribute), [0, 0])
-        counts[0] += row.conversations
-        counts[1] += row.messages
+def _volume_by(
+    report: Report, previous: Report | None, attribute: str, label: Callable[[str], str]
+) -> list[VolumeLine]:
+    totals = _volume_totals_by(report, attribute)
+    # A network or kind without messages in the previous period had 0 there.
+    before = _volume_totals_by(previous, attribute) if previous else None
     return sorted(
-        (VolumeLine(label=label(key), conversations=c, messages=m) for key, (c, m) in totals.items()),
+        (
+            VolumeLine(
+                label=label(key),
+                conversations=conversations,
+                messages=messages,
+                messages_change=change_describe(messages, before.get(key, (0, 0))[1], measure=COUNT)
+                if before is not None
+                else None,
+            )
+            for key, (conversations, messages) in totals.items()
+        ),
         key=lambda line: (-line.messages, line.label),
     )
+
+
+def _volume_totals_by(report: Report, attribute: str) -> dict[str, tuple[int, int]]:
+    """Conversations and messages of the period per value of ``attribute`` (network or kind)."""
+    totals: dict[str, tuple[int, int]] = {}
+    for row in report.volume:
+        conversations, messages = totals.get(getattr(row, attribute), (0, 0))
+        totals[getattr(row, attribute)] = (conversations + row.conversations, messages + row.messages)
+    return totals
 
 
 def _heatmap_chart(report: Report) -> Chart:

@@ -274,6 +274,26 @@ def test_posts_per_network_are_compared_too(english, supervisor, reports):
     assert any(row.startswith("Bluesky 4 ↑ 4 more than the previous period") for row in rows)
 
 
+def test_messages_per_network_and_per_kind_are_compared_too(english, supervisor, reports):
+    previous = NOVEMBER.previous()
+    before = sample_report(previous)
+    # Then: only the 7 Facebook private messages. Now: Facebook 7 + 9, X 2; private 7, public 9.
+    reports.by_filters[previous] = replace(before, volume=before.volume[:1])
+    english.force_login(supervisor)
+    html = english.get(DASHBOARD, {"preset": "last_month", "compare": "on"}).content.decode()
+
+    volume = re.search(r'<section[^>]*id="volume".*?</section>', html, flags=re.S).group(0)
+    rows = {
+        " ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split())
+        for row in re.findall(r"<tr>.*?</tr>", volume, flags=re.S)
+    }
+    assert "Facebook 8 16 ↑ 9 more than the previous period" in rows
+    assert "X 2 2 ↑ 2 more than the previous period" in rows
+    assert "Private message 3 7 = Same as the previous period" in rows
+    assert "Mention 2 2 ↑ 2 more than the previous period" in rows
+    assert "Public comment 5 9 ↑ 9 more than the previous period" in rows
+
+
 def test_without_comparison_no_change_is_shown(english, supervisor, reports):
     english.force_login(supervisor)
     text = text_of(english.get(DASHBOARD, {"preset": "last_month"}))
