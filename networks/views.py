@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from networks.forms import BlueskyForm, ChooseAccountForm, MastodonInstanceForm
 from networks.models import Channel, Network
 from networks.oauth import (
+    Connected,
     ConnectFailed,
     ConnectKind,
     bluesky_connect,
@@ -85,11 +86,11 @@ def connect_bluesky(request: HttpRequest) -> HttpResponse:
     form = BlueskyForm(request.POST or None, initial={"handle": request.GET.get("handle", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            channel = bluesky_connect(**form.cleaned_data, actor=request.user, request=request)
+            connected = bluesky_connect(**form.cleaned_data, actor=request.user, request=request)
         except ConnectFailed as exc:
             form.add_error(None, str(exc))
         else:
-            _say_connected(request, channel)
+            _say_connected(request, connected)
             return redirect("networks:channels")
     return render(request, "networks/connect_bluesky.html", {"form": form})
 
@@ -98,7 +99,7 @@ def connect_bluesky(request: HttpRequest) -> HttpResponse:
 @require_GET
 def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
     try:
-        channel = oauth_finish(
+        connected = oauth_finish(
             session=request.session,
             network=network,
             state=request.GET.get("state", ""),
@@ -110,9 +111,9 @@ def connect_callback(request: HttpRequest, network: str) -> HttpResponse:
     except ConnectFailed as exc:
         messages.error(request, str(exc))
         return redirect("networks:channels")
-    if channel is None:
+    if connected is None:
         return redirect("networks:connect_choose", network=network)
-    _say_connected(request, channel)
+    _say_connected(request, connected)
     return redirect("networks:channels")
 
 
@@ -129,7 +130,7 @@ def choose(request: HttpRequest, network: str) -> HttpResponse:
     form = ChooseAccountForm(request.POST or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         try:
-            channel = connect_choose(
+            connected = connect_choose(
                 session=request.session,
                 network=network,
                 account_id=form.cleaned_data["account_id"],
@@ -139,7 +140,7 @@ def choose(request: HttpRequest, network: str) -> HttpResponse:
         except ConnectFailed as exc:
             messages.error(request, str(exc))
             return redirect("networks:channels")
-        _say_connected(request, channel)
+        _say_connected(request, connected)
         return redirect("networks:channels")
     return render(request, "networks/choose.html", {"form": form, "option": option})
 
@@ -183,7 +184,7 @@ def _declared_length(request: HttpRequest) -> int:
         raise WebhookRefused(400) from None
 
 
-def _say_connected(request: HttpRequest, channel) -> None:
-    messages.success(request, _("Connected: %(channel)s.") % {"channel": channel})
-    if getattr(channel, "connect_warning", ""):
-        messages.warning(request, channel.connect_warning)
+def _say_connected(request: HttpRequest, connected: Connected) -> None:
+    messages.success(request, _("Connected: %(channel)s.") % {"channel": connected.channel})
+    if connected.warning:
+        messages.warning(request, connected.warning)

@@ -48,6 +48,7 @@ __all__ = [
     "ConnectKind",
     "ConnectOption",
     "ConnectableAccount",
+    "Connected",
     "bluesky_connect",
     "channel_after_connect",
     "connect_choices",
@@ -141,6 +142,15 @@ def connect_option(network: str) -> ConnectOption | None:
     return next((option for option in connect_options() if option.network == network), None)
 
 
+@dataclass(frozen=True)
+class Connected:
+    """A channel just connected, and what its network could not set up for it, in words ("" when
+    nothing): for the page that connected it, not stored."""
+
+    channel: Channel
+    warning: str = ""
+
+
 def oauth_start(*, session: SessionBase, network: str, instance: str = "") -> str:
     """Begin connecting `network`: the address of the network's consent page. For Mastodon,
     `instance` is the server, where SocialDesk registers itself first."""
@@ -154,8 +164,8 @@ def oauth_start(*, session: SessionBase, network: str, instance: str = "") -> st
 
 def oauth_finish(
     *, session: SessionBase, network: str, state: str, code: str, error: str = "", actor, request
-) -> Channel | None:
-    """Finish connecting with what the network sent back. Returns the connected channel, or None
+) -> Connected | None:
+    """Finish connecting with what the network sent back. Returns what was connected, or None
     when the administrator must first choose among several accounts (connect_choices)."""
     provider = _provider(network)
     flow = _take(session, f"flow:{network}")
@@ -193,7 +203,7 @@ def connect_choices(*, session: SessionBase, network: str) -> list[ConnectableAc
     return [ConnectableAccount(**account) for account in kept["accounts"]] if kept else []
 
 
-def connect_choose(*, session: SessionBase, network: str, account_id: str, actor, request) -> Channel:
+def connect_choose(*, session: SessionBase, network: str, account_id: str, actor, request) -> Connected:
     kept = _take(session, f"choices:{network}")
     accounts = [ConnectableAccount(**account) for account in kept["accounts"]] if kept else []
     chosen = next((account for account in accounts if account.account_id == account_id), None)
@@ -204,7 +214,7 @@ def connect_choose(*, session: SessionBase, network: str, account_id: str, actor
     return _connect(network, chosen, actor=actor, request=request)
 
 
-def bluesky_connect(*, handle: str, app_password: str, service_url: str = "", actor, request) -> Channel:
+def bluesky_connect(*, handle: str, app_password: str, service_url: str = "", actor, request) -> Connected:
     account = bluesky_account(handle=handle, app_password=app_password, service_url=service_url)
     return _connect(Network.BLUESKY, account, actor=actor, request=request)
 
@@ -222,9 +232,7 @@ def _provider(network: str) -> OAuthProvider:
     return provider
 
 
-def _connect(network: str, account: ConnectableAccount, *, actor, request) -> Channel:
-    """Connect the account; what the network could not set up for it is on ``connect_warning``
-    (not stored: for the page that connected it)."""
+def _connect(network: str, account: ConnectableAccount, *, actor, request) -> Connected:
     channel = channel_connect(
         network=network,
         account_id=account.account_id,
@@ -234,8 +242,7 @@ def _connect(network: str, account: ConnectableAccount, *, actor, request) -> Ch
         actor=actor,
         request=request,
     )
-    channel.connect_warning = channel_after_connect(channel)
-    return channel
+    return Connected(channel, warning=channel_after_connect(channel))
 
 
 def channel_after_connect(channel: Channel) -> str:
