@@ -233,6 +233,10 @@ class PhraseMatcher:
     combination of its words' forms (plurals), spaces around it so only whole words match, and reads
     the text's ``spaced_words`` once. It runs in C whatever the number of keywords, which matters:
     scoring reads every new item of every feed.
+
+    Phrases of the same label and kind found on exactly the same words of the text count once, the
+    heaviest: "convocatoria" and "convocatòria" are one word once folded, and "vacantes" is the
+    plural of both "vacante" and "vacant". Found on other words as well, each counts.
     """
 
     def __init__(self, phrases: Iterable[Phrase]):
@@ -253,12 +257,28 @@ class PhraseMatcher:
         if self._automaton is None:
             return []
         spaced = spaced_words(text)
-        found: set[int] = set()
-        for end, shapes in self._automaton.iter(spaced):
+        # Shape index -> the stretches of text where it was found: where its first words end, their
+        # length, and how many words follow them.
+        stretches: dict[int, set[tuple[int, int, int]]] = {}
+        for end, (length, shapes) in self._automaton.iter(spaced):
             for index, further in shapes:
                 if not further or _followed_by(spaced, end, further):
-                    found.add(index)
-        return sorted(position for index in found for position in self._positions_by_shape[index])
+                    stretches.setdefault(index, set()).add((end, length, len(further)))
+        return sorted(self._one_per_stretches(stretches))
+
+    def _one_per_stretches(self, stretches: dict[int, set[tuple[int, int, int]]]) -> Iterable[int]:
+        """The heaviest phrase (the first of equals) of each label and kind found on the same words."""
+        chosen: dict[tuple, int] = {}
+        phrases = self.phrases
+        for index, found_on in stretches.items():
+            words_found = frozenset(found_on)
+            for position in self._positions_by_shape[index]:
+                phrase = phrases[position]
+                key = (phrase.label, phrase.exclusion, words_found)
+                best = chosen.get(key)
+                if best is None or (phrase.weight, -position) > (phrases[best].weight, -best):
+                    chosen[key] = position
+        return chosen.values()
 
     def find(self, text: str) -> list[Phrase]:
         """The phrases present in ``text``, in the order they were given, each once."""
@@ -266,8 +286,8 @@ class PhraseMatcher:
 
 
 def _automaton(shapes: list[tuple[int, tuple[str, ...]]]) -> ahocorasick.Automaton | None:
-    """ " form form form " -> [(shape index, forms each further word may take)]; None without
-    phrases."""
+    """ " form form form " -> (its length, [(shape index, forms each further word may take)]); None
+    without phrases."""
     patterns: dict[str, list[tuple[int, tuple[frozenset[str], ...]]]] = {}
     for index, shape in shapes:
         forms = [word_forms(word) for word in shape]
@@ -278,7 +298,7 @@ def _automaton(shapes: list[tuple[int, tuple[str, ...]]]) -> ahocorasick.Automat
         return None
     automaton = ahocorasick.Automaton()
     for pattern, found in patterns.items():
-        automaton.add_word(pattern, found)
+        automaton.add_word(pattern, (len(pattern), found))
     automaton.make_automaton()
     return automaton
 

@@ -99,29 +99,80 @@ def test_a_long_phrase_matches_only_with_all_its_words_in_their_forms():
 
 
 def _found_word_by_word(phrases: list[Phrase], text: str) -> list[Phrase]:
-    """The obvious, slow way: every phrase tried at every position of the text's words."""
+    """The obvious, slow way: every phrase tried at every position of the text's words; then, of the
+    phrases of one label and kind found on exactly the same words, the heaviest (the first of equals)."""
     tokens = words(text)
-    found = []
-    for phrase in phrases:
+    best_on: dict[tuple, int] = {}
+    for position, phrase in enumerate(phrases):
         shape = words(phrase.text)
-        if shape and any(
-            all(
+        found_on = frozenset(
+            start
+            for start in range(len(tokens) - len(shape) + 1)
+            if shape
+            and all(
                 token in word_forms(word)
                 for token, word in zip(tokens[start : start + len(shape)], shape, strict=True)
             )
-            for start in range(len(tokens) - len(shape) + 1)
-        ):
-            found.append(phrase)
-    return found
+        )
+        if found_on:
+            key = (phrase.label, phrase.exclusion, len(shape), found_on)
+            if key not in best_on or phrase.weight > phrases[best_on[key]].weight:
+                best_on[key] = position
+    return [phrases[position] for position in sorted(best_on.values())]
 
 
 _VOCABULARY = ["oferta", "ofertas", "ofertes", "de", "d'", "empleo", "empleos", "feria", "fira", "bolsa",
                "trabajo", "treball", "pràctica", "pràctiques", "curso", "la", "a", "ocupació", "ocupacions"]  # fmt: skip
-_KEYWORDS = st.lists(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=5).map(" ".join), max_size=8)
 _TEXTS = st.lists(st.sampled_from([*_VOCABULARY, ", ", "¡", "EMPLEO", "Ofertes"]), max_size=30).map(" ".join)
 
 
-@given(_KEYWORDS, _TEXTS)
-def test_the_matcher_finds_what_trying_every_position_finds(keywords, text):
-    phrases = [Phrase(text=keyword, weight=1, label="t") for keyword in keywords]
+_PHRASES = st.lists(
+    st.builds(
+        Phrase,
+        text=st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=5).map(" ".join),
+        weight=st.integers(1, 3),
+        label=st.sampled_from(["a", "b"]),
+        exclusion=st.booleans(),
+    ),
+    max_size=8,
+)
+
+
+@given(_PHRASES, _TEXTS)
+def test_the_matcher_finds_what_trying_every_position_finds(phrases, text):
+    assert PhraseMatcher(phrases).find(text) == _found_word_by_word(phrases, text)
+
+
+def test_phrases_of_one_topic_found_on_the_same_words_count_once_the_heaviest():
+    convocatoria, convocatoria_va = Phrase("convocatoria", 2, "grants"), Phrase("convocatòria", 3, "grants")
+    vacante, vacant = Phrase("vacante", 2, "jobs"), Phrase("vacant", 2, "jobs")
+    elsewhere = Phrase("convocatoria", 1, "public")
+    matcher = PhraseMatcher([convocatoria, convocatoria_va, vacante, vacant, elsewhere])
+    assert matcher.find("Nueva convocatoria con 300 vacantes") == [convocatoria_va, vacante, elsewhere]
+    # On different words, each counts.
+    assert matcher.find("Convocatòria: una vacant, dues vacants i tres vacantes") == [
+        convocatoria_va,
+        vacante,
+        vacant,
+        elsewhere,
+    ]
+
+
+_PREFIXED_VOCABULARY = ["oferta", "ofertas", "de", "empleo", "feria", "la"]
+_LONG_PHRASES = st.lists(
+    st.builds(
+        Phrase,
+        text=st.lists(st.sampled_from(_PREFIXED_VOCABULARY), min_size=3, max_size=6).map(" ".join),
+        weight=st.integers(1, 3),
+        label=st.sampled_from(["a", "b"]),
+        exclusion=st.booleans(),
+    ),
+    max_size=8,
+)
+
+
+@given(_LONG_PHRASES, st.lists(st.sampled_from(_PREFIXED_VOCABULARY), max_size=40).map(" ".join))
+def test_long_phrases_sharing_their_first_words_are_told_apart(phrases, text):
+    # Past three words a phrase is checked word by word where its start is found: phrases that
+    # start alike but go on differently are still found on different words.
     assert PhraseMatcher(phrases).find(text) == _found_word_by_word(phrases, text)
