@@ -246,7 +246,12 @@ def source_unmute_view(request: HttpRequest, source_id: int) -> HttpResponse:
 @require(Capability.WORK_DESK)
 @require_POST
 def source_fetch_now(request: HttpRequest, source_id: int) -> HttpResponse:
-    source = source_fetch_soon(source=get_object_or_404(Source, pk=source_id))
+    source = get_object_or_404(Source, pk=source_id)
+    if source.muted:
+        # The beat never reads a muted source: saying "within a minute" would be untrue.
+        messages.error(request, _("“%(name)s” is muted: unmute it to read it again.") % {"name": source.name})
+        return redirect(f"{reverse('curation:sources')}#source-{source.pk}")
+    source = source_fetch_soon(source=source)
     messages.success(
         request,
         _("“%(name)s” will be read within a minute; reload this page to see the result.")

@@ -1,10 +1,12 @@
-"""Demo data for `make run`: the cast, office hours and a sandbox channel. Safe to run again."""
+"""Demo data for `make run`: the cast, office hours, a sandbox channel and sample curation sources.
+Safe to run again."""
 
 from dataclasses import dataclass
 from datetime import time
 
 from django.db import transaction
 
+from curation.demo import demo_curation_seed
 from networks.models import Channel, Network, SandboxAccount
 from networks.registry import connector_for
 from networks.sandbox import sandbox_account_open
@@ -52,6 +54,7 @@ def demo_seed() -> list[DemoLogin]:
                 for weekday, start, end in DEFAULT_WORKING_HOURS
             )
         _seed_sandbox_channel()
+        demo_curation_seed()
     return logins
 
 

@@ -374,6 +374,20 @@ def test_fetch_now_makes_the_source_due(manager_client, make_source):
     assert 'class="message message-success"' in response.content.decode()
 
 
+def test_fetch_now_on_a_muted_source_says_to_unmute_it_and_changes_nothing(manager_client, make_source):
+    source = make_source(name="Callada")
+    later = timezone.now() + timedelta(hours=5)
+    Source.objects.filter(pk=source.pk).update(next_fetch_at=later, muted=True, muted_reason="Anuncios")
+    page = manager_client.get(reverse("curation:sources")).content.decode()
+    assert f'action="{reverse("curation:source_fetch", args=[source.pk])}"' not in page
+
+    response = manager_client.post(reverse("curation:source_fetch", args=[source.pk]), follow=True)
+    source.refresh_from_db()
+    assert source.next_fetch_at == later and source.muted
+    assert 'class="message message-error"' in response.content.decode()
+    assert "unmute it to read it again" in response.content.decode()
+
+
 def test_delete_asks_first_then_deletes_the_source_and_its_items(manager_client, make_source):
     source = make_source(name="Vieja")
     make_item(source, "a")

@@ -4,7 +4,10 @@ from socialdesk.demo import demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create the demo cast, office hours and a sandbox channel (idempotent), and print the logins."
+    help = (
+        "Create the demo cast, office hours, a sandbox channel and sample curation sources (idempotent), "
+        "and print the logins."
+    )
 
     def handle(self, *args, **options):
         logins = demo_seed()
