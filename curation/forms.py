@@ -4,9 +4,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from curation.models import HiddenReason, ItemState, Source, SourceKind, time_zone_choices
+from curation.models import DEFAULT_TIME_ZONE, HiddenReason, ItemState, Source, SourceKind, time_zone_choices
 from curation.opml import MAX_DOCUMENT_BYTES
 from curation.selectors import sources_for_filter, topics_for_filter
 
@@ -125,10 +126,13 @@ RULE_TEST_FIELDS = {"url", "kind", "time_zone", "user_agent", *PAGE_FIELDS, *LIS
 
 
 class SourceForm(forms.ModelForm):
+    # Declared here for its choices, so the model's default and capitalized label come by hand: without
+    # them a new source showed (and saved) the first zone of the list, Africa/Abidjan.
     time_zone = forms.ChoiceField(
-        label=Source._meta.get_field("time_zone").verbose_name,
+        label=capfirst(Source._meta.get_field("time_zone").verbose_name),
         help_text=Source._meta.get_field("time_zone").help_text,
         choices=time_zone_choices,
+        initial=DEFAULT_TIME_ZONE,
     )
 
     class Meta:

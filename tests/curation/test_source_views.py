@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from curation import views
 from curation.models import FetchErrorKind, FetchStatus, Item, Source, SourceKind
@@ -172,6 +173,17 @@ def test_the_form_groups_fields_by_kind_for_the_script_to_hide(manager_client):
     assert '<fieldset data-kinds="json_listing csv_listing">' in page
     assert re.search(r'<label for="id_item_selector">', page)
     assert '<form method="post" action="/curation/sources/new/" class="source-form" data-source-form>' in page
+
+
+def test_a_new_source_starts_in_the_desks_time_zone(manager_client, make_source):
+    page = manager_client.get(reverse("curation:source_new")).content.decode()
+    assert re.search(r'<option value="Europe/Madrid"[^>]*selected', page)
+    assert re.search(r'<label for="id_time_zone">[A-ZÁÉÍÓÚ]', page)  # capitalized, like every other label
+    # An existing source shows its own zone.
+    source = make_source(time_zone="America/Bogota")
+    page = manager_client.get(reverse("curation:source_edit", args=[source.pk])).content.decode()
+    assert re.search(r'<option value="America/Bogota"[^>]*selected', page)
+    assert not re.search(r'<option value="Europe/Madrid"[^>]*selected', page)
 
 
 def test_editing_the_address_makes_the_source_fetched_afresh(manager_client, make_source):
@@ -384,8 +396,10 @@ def test_fetch_now_on_a_muted_source_says_to_unmute_it_and_changes_nothing(manag
     response = manager_client.post(reverse("curation:source_fetch", args=[source.pk]), follow=True)
     source.refresh_from_db()
     assert source.next_fetch_at == later and source.muted
-    assert 'class="message message-error"' in response.content.decode()
-    assert "unmute it to read it again" in response.content.decode()
+    page = response.content.decode()
+    assert 'class="message message-error"' in page
+    with translation.override(response.wsgi_request.LANGUAGE_CODE):
+        assert escape(gettext("“%(name)s” is muted: unmute it to read it again.") % {"name": "Callada"}) in page
 
 
 def test_delete_asks_first_then_deletes_the_source_and_its_items(manager_client, make_source):
