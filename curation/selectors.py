@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from curation.models import FetchStatus, HiddenReason, Item, ItemState, Source, Topic
@@ -186,6 +187,21 @@ class SourceHealth:
     @property
     def needs_attention(self) -> bool:
         return self.is_failing or self.is_silent or self.source.muted
+
+
+def sources_needing_attention_count(*, now: datetime | None = None) -> int:
+    """How many sources ``source_health`` lists as needing attention (failing, silent or muted), in
+    one counting query: the home page asks every time it refreshes."""
+    now = now or timezone.now()
+    silent = (
+        Q(muted=False, last_success_at__isnull=False)
+        & Q(last_news__isnull=False, last_news__lt=now - SILENT_AFTER)
+    )
+    return (
+        Source.objects.annotate(last_news=Coalesce("last_new_item_at", "created_at"))
+        .filter(Q(last_status=FetchStatus.ERROR) | Q(muted=True) | silent)
+        .count()
+    )
 
 
 def source_health(*, now: datetime | None = None) -> list[SourceHealth]:

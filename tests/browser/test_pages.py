@@ -40,3 +40,12 @@ def test_main_pages_meet_wcag_21_aa(page, desk, subtests):
 
         assert page.locator(".pause-banner").is_visible()
         assert_accessible(page)
+
+
+def test_text_for_screen_readers_only_is_hidden_on_every_page_that_has_it(page, desk):
+    # The home page links each message to its conversation, the link's full name read out only.
+    page.goto(reverse("home"))
+    hidden = page.locator(".citizen-message-link .visually-hidden").first
+    assert hidden.inner_text().strip()
+    box = hidden.bounding_box()
+    assert box is not None and box["width"] <= 1 and box["height"] <= 1

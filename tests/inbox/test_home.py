@@ -99,3 +99,10 @@ def test_latest_messages_come_in_one_query_whatever_their_number(db, django_asse
 
     assert len(shown) == 10
     assert [message.external_id for message in messages][:2] == ["m-11", "m-10"]
+
+
+def test_each_message_opens_its_conversation_and_the_count_opens_the_inbox(manager_client, simulated_message):
+    page = manager_client.get(reverse("home")).content.decode()
+    message = manager_client.get(reverse("home")).context["summary"].recent_messages[0]
+    assert f'href="{reverse("inbox:conversation", args=[message.conversation_id])}"' in page
+    assert f'href="{reverse("inbox:queue")}"' in page
