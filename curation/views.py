@@ -5,6 +5,7 @@ gets the same template fragment the full page includes, so there is one copy of 
 """
 
 import copy
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
@@ -134,10 +135,11 @@ def items_bulk(request: HttpRequest) -> HttpResponse:
 @require(Capability.WORK_DESK)
 @require_POST
 def item_compose(request: HttpRequest, item_id: int) -> HttpResponse:
-    """Compose from item: a draft post with the item's title, link and hashtags; the item is used."""
+    """Compose from item: a draft post with the item's title, link and hashtags, opened in the
+    composer to finish and publish; the item is used."""
     post = post_draft_from_item(item=_item_or_404(item_id), by=request.user)
     messages.success(request, _("Draft post started; the item is marked as used."))
-    return redirect(f"{reverse('scheduling:drafts')}#post-{post.pk}")
+    return redirect(f"{reverse('publishing:compose')}?{urlencode({'post': post.pk})}")
 
 
 # --- Sources ------------------------------------------------------------------------------------
