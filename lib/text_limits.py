@@ -31,12 +31,18 @@ _REMOTE_MENTION = regex.compile(r"(?<![\w/])(@\w+(?:[\w.-]*\w)?)@[\w.-]+\w", reg
 _X_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
 
-def text_with_link(text: str, link: str) -> str:
+def text_with_link(text: str, link: str, *, separator: str = " ") -> str:
     """What is posted where the link is part of the text (and of its length): the link goes at the
-    end, unless the text already carries it."""
-    if not link or link in text:
+    end, after ``separator``, unless the text already carries that very link (a longer address that
+    starts like it is another link)."""
+    if not link or carries_link(text, link):
         return text
-    return f"{text} {link}" if text else link
+    return f"{text}{separator}{link}" if text else link
+
+
+def carries_link(text: str, link: str) -> bool:
+    """Whether ``link`` is one of the URLs written in ``text``."""
+    return link in text and any(text[start:end] == link for start, end in find_urls(text))
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:

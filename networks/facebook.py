@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext
 
+from lib.text_limits import text_with_link
 from networks.base import (
     Capabilities,
     Connector,
@@ -112,7 +113,7 @@ class FacebookConnector(GraphConnectorMixin, Connector):
                     gettext("Facebook does not accept this kind of file: %(type)s.")
                     % {"type": image.mime_type}
                 )
-            message = f"{text}\n\n{link}" if link else text
+            message = text_with_link(text, link, separator="\n\n")
             with default_storage.open(image.path, "rb") as handle:
                 result = self.graph.call(
                     self.graph.api.put_photo,

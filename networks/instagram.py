@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from lib.text_limits import text_with_link
 from networks.base import (
     AuthorizationExpired,
     Capabilities,
@@ -129,7 +130,7 @@ class InstagramConnector(GraphConnectorMixin, Connector):
                 gettext("Instagram fetches the image itself from a public address, and this image has none.")
             )
         self._check_publishing_limit()
-        container_fields = {"image_url": image.public_url, "caption": f"{text}\n\n{link}" if link else text}
+        container_fields = {"image_url": image.public_url, "caption": text_with_link(text, link, separator="\n\n")}
         if image.alt_text:
             container_fields["alt_text"] = image.alt_text
         container = self.graph.post(f"{self.ig_user_id}/media", **container_fields)

@@ -62,6 +62,7 @@ from linkedin_v2.linkedin import LinkedInApplication, LinkedInAuthentication
 from linkedin_v2.models import AccessToken
 
 from lib.http_errors import requests_error_before_sending
+from lib.text_limits import text_with_link
 from networks.base import (
     AuthorizationExpired,
     Capabilities,
@@ -142,7 +143,7 @@ class LinkedInConnector(Connector):
             raise Rejected(gettext("SocialDesk publishes one image per LinkedIn post."))
         post = {
             "author": self.organization,
-            "commentary": escape_little_text(f"{text}\n\n{link}" if media and link else text),
+            "commentary": escape_little_text(text_with_link(text, link, separator="\n\n") if media else text),
             "visibility": "PUBLIC",
             "distribution": {
                 "feedDistribution": "MAIN_FEED",

@@ -34,6 +34,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from lib.text_limits import text_with_link
 from networks.base import (
     AuthorizationExpired,
     Capabilities,
@@ -118,7 +119,7 @@ class SandboxConnector(Connector):
 
     def publish(self, *, text: str, link: str = "", media: Sequence[Media] = ()) -> PublishResult:
         account = self._account()
-        full_text = f"{text} {link}" if link else text
+        full_text = text_with_link(text, link)
         self._check_text(full_text)
         duplicate = account.posts.filter(
             kind=SandboxPostKind.POST,

@@ -108,7 +108,7 @@ def published_body(capabilities: Capabilities, *, text: str, link: str, has_imag
     if capabilities.link_handling == LinkHandling.NOT_CLICKABLE or (
         capabilities.link_handling == LinkHandling.SEPARATE and has_image
     ):
-        return f"{text}\n\n{link}"
+        return text_with_link(text, link, separator="\n\n")
     return text
 
 

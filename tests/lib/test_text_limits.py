@@ -52,4 +52,8 @@ def test_the_link_goes_at_the_end_once():
         text_with_link("Ayudas: https://gva.es/a hoy", "https://gva.es/a") == "Ayudas: https://gva.es/a hoy"
     )
     assert text_with_link("", "https://gva.es/a") == "https://gva.es/a"
+    assert text_with_link("Ver https://gva.es/abc", "https://gva.es/a") == "Ver https://gva.es/abc https://gva.es/a"
+    assert text_with_link("Ver https://gva.es/a.", "https://gva.es/a") == "Ver https://gva.es/a."
+    assert text_with_link("Ayudas", "https://gva.es/a", separator="\n\n") == "Ayudas\n\nhttps://gva.es/a"
+    assert text_with_link("Ayudas https://gva.es/a", "https://gva.es/a", separator="\n\n") == "Ayudas https://gva.es/a"
     assert text_with_link("Ayudas", "") == "Ayudas"

@@ -168,6 +168,21 @@ def test_publish_photo_uploads_the_file_with_the_text_and_link(facebook, graph, 
     assert b"Cursos de diciembre\n\nhttps://gva.es/cursos" in sent.body
 
 
+def test_a_photo_text_that_already_carries_the_link_keeps_it_once(facebook, graph, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "cartel.png").write_bytes(PIXEL_PNG)
+    graph.post(f"{GRAPH}/{PAGE}/photos", json=payload("facebook", "publish_photo"))
+
+    facebook.publish(
+        text="Cursos https://gva.es/cursos #Formación",
+        link="https://gva.es/cursos",
+        media=[Media(path="cartel.png", mime_type="image/png", alt_text="Cartel de los cursos")],
+    )
+
+    sent = graph.calls[0].request.body
+    assert b"Cursos https://gva.es/cursos #Formaci" in sent and sent.count(b"https://gva.es/cursos") == 1
+
+
 @pytest.mark.parametrize(
     "media",
     [

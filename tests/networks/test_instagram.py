@@ -134,6 +134,19 @@ def test_publish_checks_the_limit_creates_a_container_then_publishes_it(instagra
     assert result == PublishResult(external_id=M1, url="https://www.instagram.com/p/DAbCdEfGhIj/")
 
 
+def test_a_caption_that_already_carries_the_link_keeps_it_once(instagram, graph):
+    _publishing_limit(graph)
+    graph.post(
+        f"{GRAPH}/{IG}/media",
+        json=payload("instagram", "container"),
+        match=[form(image_url=IMAGE.public_url, caption="Fira https://gva.es/fira dissabte", alt_text=IMAGE.alt_text)],
+    )
+    graph.post(f"{GRAPH}/{IG}/media_publish", json=payload("instagram", "media_publish"))
+    graph.get(f"{GRAPH}/{M1}", json=payload("instagram", "media_permalink"))
+
+    instagram.publish(text="Fira https://gva.es/fira dissabte", link="https://gva.es/fira", media=[IMAGE])
+
+
 def test_a_failed_permalink_read_does_not_undo_a_published_post(instagram, graph):
     _publishing_limit(graph)
     graph.post(f"{GRAPH}/{IG}/media", json=payload("instagram", "container"))

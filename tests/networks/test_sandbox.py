@@ -42,6 +42,16 @@ def test_publish_stores_the_post_and_returns_its_id_and_url(sandbox, sandbox_acc
     assert result.url == f"https://sandbox.invalid/@{sandbox_account.handle}/{result.external_id}"
 
 
+def test_a_link_the_text_already_carries_is_not_added_again(sandbox, sandbox_account):
+    # Compose from item writes the link in the text and in the link field.
+    sandbox.publish(text="Oferta de empleo https://e.org/o/1 #Empleo", link="https://e.org/o/1")
+    sandbox.publish(text="Otra oferta https://e.org/o/12", link="https://e.org/o/1")
+    assert [post.text for post in SandboxPost.objects.order_by("pk")] == [
+        "Oferta de empleo https://e.org/o/1 #Empleo",
+        "Otra oferta https://e.org/o/12 https://e.org/o/1",  # a longer address is another link
+    ]
+
+
 def test_publish_refuses_the_same_text_twice_in_a_day_and_too_long_texts(sandbox):
     sandbox.publish(text="Curso de soldadura")
     with pytest.raises(
