@@ -49,3 +49,17 @@ def test_text_for_screen_readers_only_is_hidden_on_every_page_that_has_it(page, 
     assert hidden.inner_text().strip()
     box = hidden.bounding_box()
     assert box is not None and box["width"] <= 1 and box["height"] <= 1
+
+
+def test_the_rooms_share_their_views_and_filters_styles(page, desk, subtests):
+    # Each room loads socialdesk.css and its own stylesheet: a shared component styled only in
+    # another room's stylesheet shows as a bare list there.
+    for path in (reverse("inbox:queue"), reverse("curation:queue"), reverse("publishing:attention")):
+        with subtests.test(path=path):
+            page.goto(path)
+            views = page.locator(".state-counts").first
+            assert views.evaluate("e => getComputedStyle(e).display") == "flex"
+            assert views.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+            filters = page.locator("form.filters")
+            if filters.count():
+                assert filters.first.evaluate("e => getComputedStyle(e).display") == "flex"
