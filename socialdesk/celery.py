@@ -5,6 +5,7 @@ from pathlib import Path
 
 from celery import Celery
 
+from socialdesk.broker import SCHEME, register_transport
 from socialdesk.heartbeat import WorkerHeartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialdesk.settings")
@@ -12,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialdesk.settings")
 # The filesystem transport (the embedded default) expects these folders to exist already.
 FILESYSTEM_BROKER_FOLDERS = ("data_folder_in", "data_folder_out", "control_folder", "processed_folder")
 
+register_transport()
 app = Celery("socialdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -30,7 +32,7 @@ def install_beat_schedule(sender, **kwargs) -> None:
 def create_filesystem_broker_folders(sender, **kwargs) -> None:
     # Every process that sends or receives (web, worker, beat) configures the app first, so whichever
     # starts first creates the folders, and a fresh var/ directory needs no setup step.
-    if not sender.conf.broker_url.startswith("filesystem://"):
+    if not sender.conf.broker_url.startswith((f"{SCHEME}://", "filesystem://")):
         return
     options = sender.conf.broker_transport_options
     for option in FILESYSTEM_BROKER_FOLDERS:

@@ -48,10 +48,10 @@ def check_broker() -> Check:
             # Declaring the default queue proves the broker can take a task, not only that a
             # socket opens (for the filesystem transport, that its folders are there).
             conn.default_channel.queue_declare(queue=app.conf.task_default_queue)
-            transport = conn.transport_cls
+            kind = conn.transport.driver_type  # "filesystem", "redis": not the class that implements it
     except Exception as exc:  # kombu raises a family of transport-specific errors
         return Check(False, f"unreachable ({exc.__class__.__name__})")
-    return Check(True, str(transport))
+    return Check(True, kind)
 
 
 def check_heartbeats() -> dict[str, Check]:

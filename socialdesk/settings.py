@@ -212,7 +212,8 @@ if REDIS_URL:
     # A task not acknowledged within this time is delivered again: longer than any task runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport, with messages that appear only once written (socialdesk/broker.py).
+    CELERY_BROKER_URL = "socialdesk-filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(VAR_DIR / "broker" / "queue"),
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),

@@ -182,7 +182,7 @@ def test_embedded_default_is_sqlite_and_the_filesystem_broker_in_the_var_dir(loa
     settings = load_settings(**production_environment(tmp_path))
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings["DATABASES"]["default"]["NAME"] == str(tmp_path / "socialdesk.sqlite3")
-    assert settings["CELERY_BROKER_URL"] == "filesystem://"
+    assert settings["CELERY_BROKER_URL"] == "socialdesk-filesystem://"
     assert settings["CELERY_BROKER_TRANSPORT_OPTIONS"]["data_folder_in"].startswith(str(tmp_path))
 
 
