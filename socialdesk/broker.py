@@ -22,7 +22,7 @@ import os
 import uuid
 from time import monotonic_ns
 
-from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem, virtual
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
@@ -61,6 +61,8 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+    # Declared exchanges and queues are kept here, per process: not shared with kombu's own class.
+    global_state = virtual.BrokerState()
 
 
 def register_transport() -> None:
