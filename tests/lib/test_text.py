@@ -126,16 +126,21 @@ _VOCABULARY = ["oferta", "ofertas", "ofertes", "de", "d'", "empleo", "empleos", 
 _TEXTS = st.lists(st.sampled_from([*_VOCABULARY, ", ", "¡", "EMPLEO", "Ofertes"]), max_size=30).map(" ".join)
 
 
-_PHRASES = st.lists(
-    st.builds(
-        Phrase,
-        text=st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=5).map(" ".join),
-        weight=st.integers(1, 3),
-        label=st.sampled_from(["a", "b"]),
-        exclusion=st.booleans(),
-    ),
-    max_size=8,
-)
+def _phrases(vocabulary: list[str], *, words: tuple[int, int]) -> st.SearchStrategy[list[Phrase]]:
+    """Up to 8 phrases of these words, with random weights, two labels and some exclusions."""
+    return st.lists(
+        st.builds(
+            Phrase,
+            text=st.lists(st.sampled_from(vocabulary), min_size=words[0], max_size=words[1]).map(" ".join),
+            weight=st.integers(1, 3),
+            label=st.sampled_from(["a", "b"]),
+            exclusion=st.booleans(),
+        ),
+        max_size=8,
+    )
+
+
+_PHRASES = _phrases(_VOCABULARY, words=(1, 5))
 
 
 @given(_PHRASES, _TEXTS)
@@ -159,16 +164,7 @@ def test_phrases_of_one_topic_found_on_the_same_words_count_once_the_heaviest():
 
 
 _PREFIXED_VOCABULARY = ["oferta", "ofertas", "de", "empleo", "feria", "la"]
-_LONG_PHRASES = st.lists(
-    st.builds(
-        Phrase,
-        text=st.lists(st.sampled_from(_PREFIXED_VOCABULARY), min_size=3, max_size=6).map(" ".join),
-        weight=st.integers(1, 3),
-        label=st.sampled_from(["a", "b"]),
-        exclusion=st.booleans(),
-    ),
-    max_size=8,
-)
+_LONG_PHRASES = _phrases(_PREFIXED_VOCABULARY, words=(3, 6))
 
 
 @given(_LONG_PHRASES, st.lists(st.sampled_from(_PREFIXED_VOCABULARY), max_size=40).map(" ".join))
