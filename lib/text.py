@@ -23,6 +23,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
+from operator import itemgetter
 
 import ahocorasick
 
@@ -247,7 +248,11 @@ class PhraseMatcher:
             if shape:
                 positions_by_shape.setdefault(shape, []).append(position)
         self._positions_by_shape = list(positions_by_shape.values())
-        self._automaton = _automaton(list(enumerate(positions_by_shape)))
+        # Phrases of one shape are always found on the same words: of each label and kind, the one
+        # that counts is known now.
+        self._counted_by_shape = [self._heaviest(positions) for positions in self._positions_by_shape]
+        self._patterns = _patterns(list(enumerate(positions_by_shape)))
+        self._automaton = _automaton(self._patterns)
 
     def __bool__(self) -> bool:
         return self._automaton is not None
@@ -257,50 +262,86 @@ class PhraseMatcher:
         if self._automaton is None:
             return []
         spaced = spaced_words(text)
-        # Shape index -> the stretches of text where it was found: where its first words end, their
-        # length, and how many words follow them.
-        stretches: dict[int, set[tuple[int, int, int]]] = {}
-        for end, (length, shapes) in self._automaton.iter(spaced):
+        # Shape index -> what identifies the words it was found on. Two patterns never match the same
+        # words (those words would be both patterns), so a shape of up to three words is identified
+        # by the set of its patterns found: the matches are told apart in C, by pattern number, and
+        # Python looks at each pattern found once, not at each of its dozens of matches. A longer
+        # shape is checked word by word where its pattern was found, so it adds where.
+        stretches: dict[int, set] = {}
+        for number in set(map(_pattern_number, self._automaton.iter(spaced))):
+            pattern, shapes = self._patterns[number]
             for index, further in shapes:
-                if not further or _followed_by(spaced, end, further):
-                    stretches.setdefault(index, set()).add((end, length, len(further)))
+                if not further:
+                    stretches.setdefault(index, set()).add(number)
+                else:
+                    for end in _ends_followed_by(spaced, pattern, further):
+                        stretches.setdefault(index, set()).add((number, end, len(further)))
         return sorted(self._one_per_stretches(stretches))
 
-    def _one_per_stretches(self, stretches: dict[int, set[tuple[int, int, int]]]) -> Iterable[int]:
+    def _one_per_stretches(self, stretches: dict[int, set]) -> list[int]:
         """The heaviest phrase (the first of equals) of each label and kind found on the same words."""
-        chosen: dict[tuple, int] = {}
-        phrases = self.phrases
+        shapes_by_words: dict[frozenset, list[int]] = {}
         for index, found_on in stretches.items():
-            words_found = frozenset(found_on)
-            for position in self._positions_by_shape[index]:
-                phrase = phrases[position]
-                key = (phrase.label, phrase.exclusion, words_found)
-                best = chosen.get(key)
-                if best is None or (phrase.weight, -position) > (phrases[best].weight, -best):
-                    chosen[key] = position
-        return chosen.values()
+            shapes_by_words.setdefault(frozenset(found_on), []).append(index)
+        counted: list[int] = []
+        for shapes in shapes_by_words.values():
+            if len(shapes) == 1:
+                counted += self._counted_by_shape[shapes[0]]
+            else:  # other shapes on the very same words ("vacante", "vacant": "vacantes")
+                counted += self._heaviest([position for index in shapes for position in self._positions_by_shape[index]])
+        return counted
+
+    def _heaviest(self, positions: list[int]) -> list[int]:
+        """Of these phrases, the heaviest (the first of equals) of each label and kind."""
+        chosen: dict[tuple, int] = {}
+        for position in sorted(positions):
+            phrase = self.phrases[position]
+            best = chosen.get((phrase.label, phrase.exclusion))
+            if best is None or phrase.weight > self.phrases[best].weight:
+                chosen[(phrase.label, phrase.exclusion)] = position
+        return list(chosen.values())
 
     def find(self, text: str) -> list[Phrase]:
         """The phrases present in ``text``, in the order they were given, each once."""
         return [self.phrases[position] for position in self.positions(text)]
 
 
-def _automaton(shapes: list[tuple[int, tuple[str, ...]]]) -> ahocorasick.Automaton | None:
-    """ " form form form " -> (its length, [(shape index, forms each further word may take)]); None
-    without phrases."""
+def _patterns(
+    shapes: list[tuple[int, tuple[str, ...]]],
+) -> list[tuple[str, list[tuple[int, tuple[frozenset[str], ...]]]]]:
+    """Each pattern " form form form " with the shapes it starts: [(shape index, forms each further
+    word may take)]."""
     patterns: dict[str, list[tuple[int, tuple[frozenset[str], ...]]]] = {}
     for index, shape in shapes:
         forms = [word_forms(word) for word in shape]
         further = tuple(forms[_EXPANDED_WORDS:])
         for combination in product(*forms[:_EXPANDED_WORDS]):
             patterns.setdefault(f" {' '.join(combination)} ", []).append((index, further))
+    return list(patterns.items())
+
+
+def _automaton(patterns: list[tuple[str, list]]) -> ahocorasick.Automaton | None:
+    """The automaton of the patterns, each found as its number in ``patterns``; None without any."""
     if not patterns:
         return None
     automaton = ahocorasick.Automaton()
-    for pattern, found in patterns.items():
-        automaton.add_word(pattern, (len(pattern), found))
+    for number, (pattern, _shapes) in enumerate(patterns):
+        automaton.add_word(pattern, number)
     automaton.make_automaton()
     return automaton
+
+
+_pattern_number = itemgetter(1)  # of a match (end, value)
+
+
+def _ends_followed_by(spaced: str, pattern: str, further: tuple[frozenset[str], ...]) -> Iterable[int]:
+    """Where each occurrence of ``pattern`` followed by words taking these forms ends."""
+    start = spaced.find(pattern)
+    while start != -1:
+        end = start + len(pattern) - 1  # its closing space
+        if _followed_by(spaced, end, further):
+            yield end
+        start = spaced.find(pattern, start + 1)
 
 
 def _followed_by(spaced: str, end: int, further: tuple[frozenset[str], ...]) -> bool:
