@@ -2,6 +2,7 @@
 
 import io
 import json
+import random
 import re
 from datetime import UTC, datetime
 
@@ -13,8 +14,10 @@ from django.db import connection
 
 from networks.management.commands.connect_channel import Command as ConnectChannel
 from networks.models import Channel, ChannelStatus, Network
+from networks.sandbox import sandbox_account_open, sandbox_citizen_writes
 from networks.services import channel_mark_needs_reconnect
 from socialdesk.models.audit import AuditAction, AuditEvent
+from tests.networks.payloads import payload
 
 PAGE_TOKEN = "EAAGpage-token-from-a-system-user"
 
@@ -41,8 +44,9 @@ SUBSCRIBE = re.compile(r"https://graph\.facebook\.com/v[\d.]+/(\d+)/subscribed_a
 
 
 def connect(*args: str) -> str:
+    """Connect without the first look for messages (the tests of that mock the network's answers)."""
     out = io.StringIO()
-    call_command("connect_channel", *args, stdout=out, stderr=io.StringIO())
+    call_command("connect_channel", *args, "--no-check", stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -131,10 +135,11 @@ def test_a_meta_token_the_graph_refuses_is_said_at_once(db, token_file):
     with responses.RequestsMock() as graph:
         graph.post(SUBSCRIBE, json=refused, status=400)
         errors = io.StringIO()
-        call_command(
-            "connect_channel", "--network", "facebook", "--account-id", "104857321234567", "--name", "Empleo CV",
-            "--token-file", token_file(PAGE_TOKEN), stdout=io.StringIO(), stderr=errors,
-        )  # fmt: skip
+        with pytest.raises(CommandError, match=r"refused the token: .*Error validating access token"):
+            call_command(
+                "connect_channel", "--network", "facebook", "--account-id", "104857321234567", "--name",
+                "Empleo CV", "--token-file", token_file(PAGE_TOKEN), stdout=io.StringIO(), stderr=errors,
+            )  # fmt: skip
 
     assert "Error validating access token" in errors.getvalue()
     channel = Channel.objects.get()
@@ -315,3 +320,68 @@ def test_list_channels_with_none(db):
     call_command("list_channels", stdout=out)
 
     assert out.getvalue() == "No channels.\n"
+
+
+# --- The token tried at once -------------------------------------------------------------------------
+
+
+def check(*args: str) -> tuple[str, str]:
+    out, errors = io.StringIO(), io.StringIO()
+    call_command("connect_channel", *args, stdout=out, stderr=errors)
+    return out.getvalue(), errors.getvalue()
+
+
+def test_a_working_token_is_tried_with_a_first_look_for_messages(db, token_file):
+    account, credentials = sandbox_account_open(handle="ocupacio", display_name="Ocupació")
+    sandbox_citizen_writes(account=account, rng=random.Random(3))
+
+    output, errors = check(
+        "--network", "sandbox", "--account-id", account.account_id, "--name", "Ocupació",
+        "--token-file", token_file(credentials["access_token"]),
+    )  # fmt: skip
+
+    assert "The token works: a first look for messages brought 1." in output and errors == ""
+    channel = Channel.objects.get()
+    assert channel.status == ChannelStatus.ACTIVE and channel.last_synced_at is not None
+    assert channel.messages.count() == 1
+
+
+def test_a_token_the_network_refuses_stops_the_command_and_marks_the_channel(db, token_file):
+    account, stale = sandbox_account_open(handle="ocupacio", display_name="Ocupació")
+    sandbox_account_open(handle="ocupacio", display_name="Ocupació")  # a new token: the first one expires
+
+    # The reason is the channel's, in the desk's language, as its page shows it.
+    with pytest.raises(CommandError, match=r"refused the token: .* connect it again with a valid token"):
+        check(
+            "--network", "sandbox", "--account-id", account.account_id, "--name", "Ocupació",
+            "--token-file", token_file(stale["access_token"]),
+        )  # fmt: skip
+
+    assert Channel.objects.get().status == ChannelStatus.NEEDS_RECONNECT
+
+
+MASTODON = "https://mastodon.social"
+MASTODON_ARGS = ("--network", "mastodon", "--account-id", "109348000000000001", "--name", "Ocupació",
+                 "--instance-url", "mastodon.social")  # fmt: skip
+
+
+def test_a_revoked_mastodon_token_is_said_at_once(db, token_file):
+    with responses.RequestsMock() as instance:
+        instance.get(f"{MASTODON}/api/v1/notifications", status=401, json=payload("mastodon", "error_unauthorized"))
+        with pytest.raises(CommandError, match=r"Mastodon refused the token: .*The access token is invalid"):
+            check(*MASTODON_ARGS, "--token-file", token_file("revoked-token"))
+
+    assert Channel.objects.get().status == ChannelStatus.NEEDS_RECONNECT
+
+
+def test_an_instance_that_cannot_answer_now_leaves_the_channel_connected_and_says_so(db, token_file):
+    with responses.RequestsMock() as instance:
+        instance.get(
+            f"{MASTODON}/api/v1/notifications", status=503, json=payload("mastodon", "error_service_unavailable")
+        )
+        output, errors = check(*MASTODON_ARGS, "--token-file", token_file("masto-app-token"))
+
+    assert "The token could not be tried now: " in errors and "Service Unavailable" in errors
+    assert "Connected Mastodon channel" in output
+    channel = Channel.objects.get()
+    assert channel.status == ChannelStatus.ACTIVE and channel.next_poll_at is not None

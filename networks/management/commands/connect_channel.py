@@ -5,11 +5,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from networks.models import Network
+from networks.models import Channel, ChannelStatus, Network
 from networks.oauth import ConnectFailed, channel_after_connect
 from networks.oauth.mastodon import instance_base_url
 from networks.registry import CONNECTORS
-from networks.services import channel_connect
+from networks.services import channel_connect, channel_poll
 
 STDIN = "-"
 # The credential a plain token file holds, per network (see each connector module's docstring).
@@ -55,6 +55,11 @@ class Command(BaseCommand):
             "--page-id", default="", help="Instagram: the id of the Facebook Page linked to the account."
         )
         parser.add_argument("--service-url", default="", help="Bluesky: the server, when not bsky.social.")
+        parser.add_argument(
+            "--no-check",
+            action="store_true",
+            help="Do not try the token at once with a first look for messages (the worker does within minutes).",
+        )
 
     def handle(self, *args, **options):
         network = options["network"]
@@ -78,6 +83,25 @@ class Command(BaseCommand):
         warning = channel_after_connect(channel)
         if warning:
             self.stderr.write(warning)
+        if not options["no_check"]:
+            self._check(channel)
+
+    def _check(self, channel: Channel) -> None:
+        """Try the token at once, with the first look for messages the worker would make anyway."""
+        channel.refresh_from_db()
+        fetched = 0
+        if channel.status == ChannelStatus.ACTIVE:
+            fetched = channel_poll(channel=channel)
+            channel.refresh_from_db()
+        if channel.status == ChannelStatus.NEEDS_RECONNECT:
+            raise CommandError(
+                f"{channel.get_network_display()} refused the token: {channel.last_error} The channel is "
+                "stored but marked as needing reconnection; connect it again with a valid token."
+            )
+        if channel.last_error:
+            self.stderr.write(f"The token could not be tried now: {channel.last_error}")
+            return
+        self.stdout.write(f"The token works: a first look for messages brought {fetched}.")
 
     def _read_token(self, token_file: str) -> str:
         try:
