@@ -1,11 +1,11 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from networks.models import Channel, ChannelStatus
+from networks.models import Channel, ChannelStatus, WebhookEvent
 from networks.oauth import reconnect_url
 from networks.tokens import access_ending_at
 
@@ -44,6 +44,40 @@ def channel_rows() -> list[ChannelRow]:
                 rate_limited_until=limited if limited and limited > now and channel.status == ChannelStatus.ACTIVE else None,
                 access_ends_at=access_ending_at(channel),
                 reconnect_url=reconnect_url(channel),
+            )
+        )
+    return rows
+
+
+# How far back the channels page looks for deliveries that could not be read.
+UNREAD_DELIVERIES_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class UnreadDeliveries:
+    """Deliveries a network pushed that could not be read in full, per source, for the channels page."""
+
+    source_label: str
+    count: int
+    latest_at: datetime
+    latest_error: str
+
+
+def webhook_deliveries_unread(*, now: datetime | None = None) -> list[UnreadDeliveries]:
+    """Per webhook source, how many deliveries of the last UNREAD_DELIVERIES_WINDOW were closed with
+    an error, and the latest of them (one query, and one more for each source that has some)."""
+    since = (now or timezone.now()) - UNREAD_DELIVERIES_WINDOW
+    failed = WebhookEvent.objects.filter(received_at__gte=since, processed_at__isnull=False).exclude(error="")
+    counts = failed.values("source").annotate(n=Count("id")).order_by("source").values_list("source", "n")
+    rows = []
+    for source, count in counts:
+        latest = failed.filter(source=source).order_by("-received_at", "-id").first()
+        rows.append(
+            UnreadDeliveries(
+                source_label=latest.get_source_display(),
+                count=count,
+                latest_at=latest.received_at,
+                latest_error=latest.error,
             )
         )
     return rows

@@ -24,7 +24,7 @@ from networks.oauth import (
     oauth_finish,
     oauth_start,
 )
-from networks.selectors import channel_rows
+from networks.selectors import channel_rows, webhook_deliveries_unread
 from networks.services import channel_disable
 from networks.webhooks import (
     MAX_BODY_BYTES,
@@ -38,7 +38,11 @@ from socialdesk.access import Capability, require
 @require(Capability.VIEW_CHANNELS)
 @require_GET
 def channels(request: HttpRequest) -> HttpResponse:
-    return render(request, "networks/channels.html", {"rows": channel_rows(), "options": connect_options()})
+    return render(
+        request,
+        "networks/channels.html",
+        {"rows": channel_rows(), "options": connect_options(), "unread_deliveries": webhook_deliveries_unread()},
+    )
 
 
 @require(Capability.MANAGE_CHANNELS)

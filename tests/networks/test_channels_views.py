@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from networks.base import ConfigurationOutdated
-from networks.models import Channel, ChannelStatus, Network
+from networks.models import Channel, ChannelStatus, Network, WebhookEvent, WebhookSource
+from networks.selectors import webhook_deliveries_unread
 from networks.services import channel_connect, channel_mark_needs_reconnect, channel_poll
 from socialdesk.models.audit import AuditAction, AuditEvent
 
@@ -275,8 +276,34 @@ def test_the_channels_page_takes_only_get(admin_client):
 
 
 def test_times_are_shown_in_madrid(admin_client, mastodon):
-    Channel.objects.filter(pk=mastodon.pk).update(
-        last_synced_at=datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
-    )
+    Channel.objects.filter(pk=mastodon.pk).update(last_synced_at=datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
 
     assert "1 Jul 2026, 10:00" in admin_client.get(CHANNELS).content.decode()
+
+
+def test_pushed_deliveries_that_could_not_be_read_are_summed_up_on_the_page(admin_client, mastodon):
+    def delivered(minutes_ago: int, **fields) -> None:
+        event = WebhookEvent.objects.create(source=WebhookSource.META, body="{}", **fields)
+        WebhookEvent.objects.filter(pk=event.pk).update(received_at=NOW - timedelta(minutes=minutes_ago))
+
+    delivered(8 * 24 * 60, processed_at=NOW, error="Fuera de la ventana de 7 días")
+    delivered(60, processed_at=NOW)  # read in full
+    delivered(2)  # not processed yet
+    delivered(30, processed_at=NOW, error="An entry for 1 could not be read (KeyError('x')).")
+    delivered(5, processed_at=NOW, error="Processing it failed twice (ZeroDivisionError).")
+
+    [row] = webhook_deliveries_unread(now=NOW)
+    assert (row.count, row.latest_error) == (2, "Processing it failed twice (ZeroDivisionError).")
+    page = admin_client.get(reverse("networks:channels")).content.decode()
+    assert "Pushed messages that could not be read" in page
+    assert "2 deliveries in the last 7 days." in page
+    assert "Processing it failed twice (ZeroDivisionError)." in page
+
+
+def test_no_such_section_when_every_delivery_was_read(admin_client, mastodon):
+    WebhookEvent.objects.create(source=WebhookSource.META, body="{}", processed_at=NOW)
+    assert webhook_deliveries_unread(now=NOW) == []
+    assert (
+        "Pushed messages that could not be read"
+        not in admin_client.get(reverse("networks:channels")).content.decode()
+    )
