@@ -1,5 +1,5 @@
-"""Demo data for `make run`: the cast, office hours, a sandbox channel and sample curation sources.
-Safe to run again."""
+"""Demo data for `make run`: the cast, office hours, a sandbox channel, sample curation sources and a
+first live post made from the reading queue. Safe to run again."""
 
 from dataclasses import dataclass
 from datetime import time
@@ -7,10 +7,14 @@ from datetime import time
 from django.db import transaction
 
 from curation.demo import demo_curation_seed
+from curation.models import HiddenReason, Item, Source
 from networks.models import Channel, Network, SandboxAccount
 from networks.registry import connector_for
 from networks.sandbox import sandbox_account_open
 from networks.services import channel_connect
+from scheduling.composer import channel_default_segment, post_compose
+from scheduling.models import Post
+from scheduling.services import post_draft_from_item
 from socialdesk.models import Role, User, WorkingInterval
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105  (demo data, printed by `make run`)
@@ -53,15 +57,39 @@ def demo_seed() -> list[DemoLogin]:
                 WorkingInterval(weekday=weekday, starts_at=start, ends_at=end)
                 for weekday, start, end in DEFAULT_WORKING_HOURS
             )
-        _seed_sandbox_channel()
-        demo_curation_seed()
+        channel = _seed_sandbox_channel()
+        sources = demo_curation_seed()
+        if sources:
+            _seed_live_post(channel=channel, sources=sources, by=User.objects.get(username=DEMO_CAST[0][0]))
     return logins
 
 
-def _seed_sandbox_channel() -> None:
+def _seed_live_post(*, channel: Channel, sources: list[Source], by: User) -> Post:
+    """The demo's first post, as the manager would make it: compose from the queue's best item and
+    publish it live on the sandbox. The worker publishes it within seconds and plans its echoes for
+    when the audience is online, so the calendar shows what the desk does after hours."""
+    item = (
+        Item.objects.filter(source__in=sources, hidden_reason=HiddenReason.VISIBLE).order_by("-rank", "id").first()
+    )
+    draft = post_draft_from_item(item=item, by=by)
+    return post_compose(
+        post=draft,
+        text=draft.text,
+        link=draft.link,
+        variants={channel: draft.text},
+        at=None,
+        draft=False,
+        actor=by,
+        topic=draft.topic,
+        segment=channel_default_segment(channel),
+    )
+
+
+def _seed_sandbox_channel() -> Channel:
     account = SandboxAccount.objects.filter(handle=DEMO_SANDBOX_HANDLE).first()
-    if account and Channel.objects.filter(network=Network.SANDBOX, account_id=account.account_id).exists():
-        return
+    existing = account and Channel.objects.filter(network=Network.SANDBOX, account_id=account.account_id).first()
+    if existing:
+        return existing
     account, credentials = sandbox_account_open(handle=DEMO_SANDBOX_HANDLE, display_name=DEMO_SANDBOX_NAME)
     channel = channel_connect(
         network=Network.SANDBOX,
@@ -72,6 +100,7 @@ def _seed_sandbox_channel() -> None:
     )
     if not account.posts.exists():
         connector_for(channel).publish(text=DEMO_SANDBOX_FIRST_POST)
+    return channel
 
 
 def _seed_user(username: str, first_name: str, last_name: str, role: str) -> DemoLogin:

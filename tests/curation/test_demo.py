@@ -4,12 +4,17 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from curation.demo import DEMO_SOURCES, demo_curation_seed, fill_dates
-from curation.models import HiddenReason, Item, Source
+from curation.models import HiddenReason, Item, ItemState, Source
 from curation.services import sources_claim
+from scheduling.models import Delivery, DeliveryState, Post
+from scheduling.tasks import dispatch_due_deliveries
+from socialdesk.business_calendar import business_calendar
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -59,7 +64,7 @@ def test_seed_demo_twice_seeds_curation_once(manager_client):
     assert Source.objects.count() == len(DEMO_SOURCES)
 
     queue = manager_client.get(reverse("curation:queue")).content.decode()
-    assert "Abierta la matrícula de cursos con certificado de profesionalidad" in queue
+    assert "Curs gratuït de competències digitals per a persones desocupades" in queue
     assert "Fira d'ocupació" not in queue  # a duplicate: on the hidden page, not in the queue
 
 
@@ -67,3 +72,32 @@ def test_why_the_demo_sources_are_muted_is_written_in_the_desks_language(setting
     settings.LANGUAGE_CODE = "es"
     sources = demo_curation_seed(NOW)
     assert all(source.muted_reason.startswith("Fuente de demostración") for source in sources)
+
+
+# A Tuesday at 10:00 in Madrid: within the demo's office hours, when a live post gets its echoes.
+OFFICE_HOURS = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@time_machine.travel(OFFICE_HOURS, tick=False)
+def test_the_demo_post_made_from_the_queue_goes_out_live_and_gets_its_echoes(
+    django_capture_on_commit_callbacks,
+):
+    call_command("seed_demo", stdout=io.StringIO())
+    post = Post.objects.get()
+    assert post.source_item.title == "Abierta la matrícula de cursos con certificado de profesionalidad"
+    assert post.source_item.state == ItemState.USED
+    [live] = post.deliveries.all()
+    assert live.scheduled_at <= timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch_due_deliveries()  # the beat's dispatcher, then the worker's publishing and echo planning
+
+    live.refresh_from_db()
+    assert live.state == DeliveryState.PUBLISHED
+    echoes = list(Delivery.objects.filter(echo_of=live))
+    assert len(echoes) == 2  # the channel's default echo rule
+    calendar = business_calendar()
+    assert all(not calendar.is_working_time(echo.scheduled_at) for echo in echoes)
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Post.objects.count() == 1

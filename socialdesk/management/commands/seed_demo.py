@@ -5,8 +5,8 @@ from socialdesk.demo import demo_seed
 
 class Command(BaseCommand):
     help = (
-        "Create the demo cast, office hours, a sandbox channel and sample curation sources (idempotent), "
-        "and print the logins."
+        "Create the demo cast, office hours, a sandbox channel, sample curation sources and a first live "
+        "post (idempotent), and print the logins."
     )
 
     def handle(self, *args, **options):
