@@ -39,6 +39,17 @@ def pytest_runtest_setup(item):
         pytest.skip(missing)
 
 
+def pytest_collection_modifyitems(items):
+    """A test that takes ``request`` may ask for the database lazily (``request.getfixturevalue`` of
+    a user or a channel): mark it as using the database, as pytest-django cannot see that. It sets
+    up the test databases only for what the collected tests ask by name, so such a test, run alone,
+    ran against the configured database itself: the developer's var/socialdesk.sqlite3, or the
+    PostgreSQL database DATABASE_URL names."""
+    for item in items:
+        if "request" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture(autouse=True)
 def _default_language_after_each_test():
     """LocaleMiddleware leaves the last request's language active in the thread: put the default

@@ -215,7 +215,7 @@ def test_the_administrator_sets_a_target_in_the_admin_and_the_change_is_audited(
 
 
 @pytest.mark.parametrize("who", ["supervisor", "manager"])
-def test_a_supervisor_or_manager_cannot_change_a_target(client, request, who):
+def test_a_supervisor_or_manager_cannot_change_a_target(db, client, request, who):
     client.force_login(request.getfixturevalue(who))
     target = SlaTarget.objects.get(conversation_kind=InboundKind.MENTION)
     url = reverse("admin:metrics_slatarget_change", args=[target.pk])
