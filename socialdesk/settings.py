@@ -154,6 +154,8 @@ AXES_VERBOSE = False
 # --- Language, time -----------------------------------------------------------------------------
 
 LANGUAGE_CODE = "es"
+# English dates written day first with a 24-hour clock, as in Spanish and Valencian (socialdesk/formats).
+FORMAT_MODULE_PATH = ["socialdesk.formats"]
 LANGUAGES = [
     ("es", "Español"),
     ("ca", "Valencià"),
