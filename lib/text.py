@@ -253,6 +253,15 @@ class PhraseMatcher:
         self._counted_by_shape = [self._heaviest(positions) for positions in self._positions_by_shape]
         self._patterns = _patterns(list(enumerate(positions_by_shape)))
         self._automaton = _automaton(self._patterns)
+        # A pattern that starts one shape only, of at most three words: where it is found, that
+        # shape shares the words with no other (the common case, settled without comparing).
+        self._sole_shape: list[int | None] = [
+            shapes[0][0] if len(shapes) == 1 and not shapes[0][1] else None for _pattern, shapes in self._patterns
+        ]
+        self._sole_patterns: list[set[int]] = [set() for _ in self._positions_by_shape]
+        for number, index in enumerate(self._sole_shape):
+            if index is not None:
+                self._sole_patterns[index].add(number)
 
     def __bool__(self) -> bool:
         return self._automaton is not None
@@ -262,21 +271,36 @@ class PhraseMatcher:
         if self._automaton is None:
             return []
         spaced = spaced_words(text)
-        # Shape index -> what identifies the words it was found on. Two patterns never match the same
-        # words (those words would be both patterns), so a shape of up to three words is identified
-        # by the set of its patterns found: the matches are told apart in C, by pattern number, and
-        # Python looks at each pattern found once, not at each of its dozens of matches. A longer
-        # shape is checked word by word where its pattern was found, so it adds where.
-        stretches: dict[int, set] = {}
-        for number in set(map(_pattern_number, self._automaton.iter(spaced))):
+        # Two patterns never match the same words (those words would be both patterns), so a shape
+        # of up to three words is identified by the set of its patterns found: the matches are told
+        # apart in C, by pattern number, and Python looks at each pattern found once, not at each of
+        # its dozens of matches. Only shapes found by a pattern they share with another shape can be
+        # on the very same words as another; a longer shape is checked word by word where its
+        # pattern was found, so it adds where.
+        found = set(map(_pattern_number, self._automaton.iter(spaced)))
+        alone: set[int] = set()
+        shared: dict[int, set] = {}
+        for number in found:
+            index = self._sole_shape[number]
+            if index is not None:
+                alone.add(index)
+                continue
             pattern, shapes = self._patterns[number]
             for index, further in shapes:
                 if not further:
-                    stretches.setdefault(index, set()).add(number)
+                    shared.setdefault(index, set()).add(number)
                 else:
                     for end in _ends_followed_by(spaced, pattern, further):
-                        stretches.setdefault(index, set()).add((number, end, len(further)))
-        return sorted(self._one_per_stretches(stretches))
+                        shared.setdefault(index, set()).add((number, end, len(further)))
+        counted: list[int] = []
+        for index in alone:
+            if index in shared:
+                shared[index] |= self._sole_patterns[index] & found
+            else:
+                counted += self._counted_by_shape[index]
+        if shared:
+            counted += self._one_per_stretches(shared)
+        return sorted(counted)
 
     def _one_per_stretches(self, stretches: dict[int, set]) -> list[int]:
         """The heaviest phrase (the first of equals) of each label and kind found on the same words."""
