@@ -4,6 +4,7 @@ Tests that need PostgreSQL or Redis are marked; without them the test is skipped
 except in CI (CI=true), where a missing service is a failure, never a silent skip.
 """
 
+import inspect
 import os
 
 import pytest
@@ -46,7 +47,9 @@ def pytest_collection_modifyitems(items):
     ran against the configured database itself: the developer's var/socialdesk.sqlite3, or the
     PostgreSQL database DATABASE_URL names."""
     for item in items:
-        if "request" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("django_db"):
+        function = getattr(item, "function", None)  # the test's own arguments, not every fixture's
+        asks_lazily = function is not None and "request" in inspect.signature(function).parameters
+        if asks_lazily and not item.get_closest_marker("django_db"):
             item.add_marker(pytest.mark.django_db)
 
 
