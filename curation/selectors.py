@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -189,17 +189,27 @@ class SourceHealth:
         return self.is_failing or self.is_silent or self.source.muted
 
 
+def _silent(now: datetime) -> Q:
+    """Fetched fine, not muted, and nothing new for SILENT_AFTER (counted from its creation for a
+    source that never brought anything). Needs the ``last_news`` annotation of ``_with_silence``."""
+    return Q(muted=False, last_success_at__isnull=False, last_news__isnull=False) & Q(
+        last_news__lt=now - SILENT_AFTER
+    )
+
+
+def _with_silence(sources: QuerySet, now: datetime) -> QuerySet:
+    return sources.annotate(last_news=Coalesce("last_new_item_at", "created_at")).annotate(
+        is_silent=ExpressionWrapper(_silent(now), output_field=BooleanField())
+    )
+
+
 def sources_needing_attention_count(*, now: datetime | None = None) -> int:
     """How many sources ``source_health`` lists as needing attention (failing, silent or muted), in
     one counting query: the home page asks every time it refreshes."""
     now = now or timezone.now()
-    silent = (
-        Q(muted=False, last_success_at__isnull=False)
-        & Q(last_news__isnull=False, last_news__lt=now - SILENT_AFTER)
-    )
     return (
-        Source.objects.annotate(last_news=Coalesce("last_new_item_at", "created_at"))
-        .filter(Q(last_status=FetchStatus.ERROR) | Q(muted=True) | silent)
+        _with_silence(Source.objects, now)
+        .filter(Q(last_status=FetchStatus.ERROR) | Q(muted=True) | _silent(now))
         .count()
     )
 
@@ -214,15 +224,9 @@ def source_health(*, now: datetime | None = None) -> list[SourceHealth]:
         .annotate(n=Count("id"))
         .values_list("source_id", "n")
     )
-    rows = []
-    for source in Source.objects.order_by("name", "id"):
-        last_news = source.last_new_item_at or source.created_at
-        silent = (
-            not source.muted
-            and source.last_success_at is not None
-            and last_news is not None
-            and last_news < now - SILENT_AFTER
-        )
-        rows.append(SourceHealth(source=source, items_last_week=weekly.get(source.pk, 0), is_silent=silent))
+    rows = [
+        SourceHealth(source=source, items_last_week=weekly.get(source.pk, 0), is_silent=bool(source.is_silent))
+        for source in _with_silence(Source.objects, now).order_by("name", "id")
+    ]
     rows.sort(key=lambda row: (not row.needs_attention, row.source.name.lower()))
     return rows
