@@ -9,9 +9,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from curation.parsing import ListingMap, PageRule
+from lib.messages import Message
 from lib.urls import host_of
 
 DEFAULT_INTERVAL_MINUTES = 60
@@ -68,6 +70,13 @@ class FetchErrorKind(models.TextChoices):
     RULE_FOUND_NOTHING = "rule_found_nothing", _("The rule found no items on the page: has the page changed?")
     BAD_LISTING = "bad_listing", _("The listing could not be read with its field mapping.")
     INTERNAL = "internal", _("Something went wrong on our side; the details are in the worker's log.")
+
+
+def error_in_plain_words(kind: FetchErrorKind, detail: Message | None) -> str:
+    """What went wrong in the active language: the kind's label, then the detail in brackets."""
+    label = str(kind.label)
+    detail_text = detail.translated(gettext) if detail is not None else ""
+    return f"{label} ({detail_text})" if detail_text and detail_text != label else label
 
 
 def validate_time_zone(value: str) -> None:
@@ -168,6 +177,10 @@ class Source(models.Model):
         _("last error"), max_length=30, choices=FetchErrorKind.choices, blank=True, editable=False
     )
     last_error_detail = models.CharField(_("error detail"), max_length=500, blank=True, editable=False)
+    # The same detail as a message to translate when shown (lib.messages); the text above is English.
+    last_error_message = models.JSONField(
+        _("error detail to translate"), default=dict, blank=True, editable=False
+    )
     last_new_items = models.PositiveIntegerField(default=0, editable=False)
     last_new_item_at = models.DateTimeField(_("last new item"), null=True, blank=True, editable=False)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -219,11 +232,11 @@ class Source(models.Model):
 
     @property
     def error_message(self) -> str:
-        """The last error in plain words, with its technical detail, or ""."""
+        """The last error in plain words with its detail, in the active language, or ""."""
         if not self.last_error_kind:
             return ""
-        label = str(FetchErrorKind(self.last_error_kind).label)
-        return f"{label} ({self.last_error_detail})" if self.last_error_detail else label
+        detail = Message.from_json(self.last_error_message) or Message(self.last_error_detail)
+        return error_in_plain_words(FetchErrorKind(self.last_error_kind), detail)
 
     def page_rule(self) -> PageRule:
         return PageRule(

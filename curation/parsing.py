@@ -30,6 +30,7 @@ from lib.feeds import (
     parse_date,
     plain_text,
 )
+from lib.messages import Message, gettext_noop
 from lib.urls import absolute_url
 
 CSS = "css"
@@ -73,13 +74,22 @@ class ListingMap:
 # --- Pages --------------------------------------------------------------------------------------
 
 
+_INVALID_SELECTOR = {
+    "item": gettext_noop("The item selector “%(selector)s” is not valid: %(error)s."),
+    "title": gettext_noop("The title selector “%(selector)s” is not valid: %(error)s."),
+    "link": gettext_noop("The link selector “%(selector)s” is not valid: %(error)s."),
+    "date": gettext_noop("The date selector “%(selector)s” is not valid: %(error)s."),
+    "summary": gettext_noop("The summary selector “%(selector)s” is not valid: %(error)s."),
+}
+
+
 def _compile(selector: str, syntax: str, what: str) -> etree.XPath:
     try:
         if syntax == CSS:
             return etree.XPath(_CSS_TRANSLATOR.css_to_xpath(selector))
         return etree.XPath(selector)
     except (cssselect.SelectorError, etree.XPathError, ValueError) as exc:
-        raise FeedError("bad_rule", f"The {what} selector {selector!r} is not valid: {exc}.") from exc
+        raise FeedError("bad_rule", _INVALID_SELECTOR[what], selector=selector, error=str(exc)) from exc
 
 
 def _first(expression: etree.XPath | None, node):
@@ -134,9 +144,13 @@ def _html_of(value) -> str:
 def parse_page(body: bytes, *, url: str, rule: PageRule, content_type: str = "", tz: tzinfo) -> ParsedFeed:
     """Items of an HTML page found by ``rule``; FeedError when the rule is invalid or finds nothing."""
     if rule.syntax not in (CSS, XPATH):
-        raise FeedError("bad_rule", f"Unknown selector syntax {rule.syntax!r}: use css or xpath.")
+        raise FeedError(
+            "bad_rule",
+            gettext_noop("Unknown selector syntax “%(syntax)s”: use css or xpath."),
+            syntax=rule.syntax,
+        )
     if not rule.item.strip():
-        raise FeedError("bad_rule", "The rule needs a selector for the items.")
+        raise FeedError("bad_rule", gettext_noop("The rule needs a selector for the items."))
     item_expression = _compile(rule.item, rule.syntax, "item")
     fields = {
         name: _compile(selector, rule.syntax, name) if selector.strip() else None
@@ -148,7 +162,7 @@ def parse_page(body: bytes, *, url: str, rule: PageRule, content_type: str = "",
         )
     }
     if not body.strip():
-        raise FeedError("empty", "The address returned nothing to read.")
+        raise FeedError("empty", gettext_noop("The address returned nothing to read."))
     text, _encoding = decode_document(body, content_type)
     try:
         document = lxml_html.document_fromstring(
@@ -156,25 +170,33 @@ def parse_page(body: bytes, *, url: str, rule: PageRule, content_type: str = "",
         )
         items = item_expression(document)
     except (etree.ParserError, etree.XPathError, ValueError) as exc:
-        raise FeedError("unreadable", f"The page could not be read: {exc}.") from exc
+        raise FeedError(
+            "unreadable", gettext_noop("The page could not be read: %(error)s."), error=str(exc)
+        ) from exc
     if not isinstance(items, list) or not items:
-        raise FeedError("rule_found_nothing", "The item selector found nothing on the page.")
+        raise FeedError("rule_found_nothing", gettext_noop("The item selector found nothing on the page."))
     base_href = document.xpath("string(//base/@href)")
     base = absolute_url(base_href, url) or url
     entries: list[FeedEntry] = []
-    warnings: list[str] = []
+    warnings: list[Message] = []
     for item in items[:MAX_ENTRIES]:
         if not isinstance(item, etree._Element):
-            raise FeedError("bad_rule", "The item selector must select elements, not text or attributes.")
+            raise FeedError(
+                "bad_rule", gettext_noop("The item selector must select elements, not text or attributes.")
+            )
         link = absolute_url(_link_of(_first(fields["link"], item), item), base)
         title = _text_of(_first(fields["title"], item)) if fields["title"] else _text_of(item)
         if not title and not link:
-            warnings.append("An item without title or link was skipped.")
+            warnings.append(Message(gettext_noop("An item without title or link was skipped.")))
             continue
         date_text = _date_text_of(_first(fields["date"], item))
         published = parse_date(date_text, tz=tz, date_format=rule.date_format) if date_text else None
         if date_text and published is None:
-            warnings.append(f"The date {date_text.strip()[:60]!r} could not be read.")
+            warnings.append(
+                Message(
+                    gettext_noop("The date “%(date)s” could not be read."), {"date": date_text.strip()[:60]}
+                )
+            )
         entries.append(
             FeedEntry(
                 guid=link or _digest(title),
@@ -185,7 +207,9 @@ def parse_page(body: bytes, *, url: str, rule: PageRule, content_type: str = "",
             )
         )
     if not entries:
-        raise FeedError("rule_found_nothing", "The items found have neither a title nor a link.")
+        raise FeedError(
+            "rule_found_nothing", gettext_noop("The items found have neither a title nor a link.")
+        )
     title = plain_text(document.xpath("string(//title)"), 200)
     return ParsedFeed(entries=entries, parser="page", title=title, site_url=url, warnings=warnings)
 
@@ -260,16 +284,23 @@ def parse_json_listing(
     body: bytes, *, url: str, mapping: ListingMap, content_type: str = "", tz: tzinfo
 ) -> ParsedFeed:
     if not mapping.title:
-        raise FeedError("bad_listing", "The listing needs to say which field holds the title.")
+        raise FeedError("bad_listing", gettext_noop("The listing needs to say which field holds the title."))
     text, _encoding = decode_document(body, content_type)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise FeedError("bad_listing", f"The listing is not valid JSON: {exc}.") from exc
+        raise FeedError(
+            "bad_listing", gettext_noop("The listing is not valid JSON: %(error)s."), error=str(exc)
+        ) from exc
     records = _dig(data, mapping.items_path) if mapping.items_path else data
     if not isinstance(records, list):
-        where = f"at {mapping.items_path!r}" if mapping.items_path else "at the top level"
-        raise FeedError("bad_listing", f"The listing has no list of records {where}.")
+        if mapping.items_path:
+            raise FeedError(
+                "bad_listing",
+                gettext_noop("The listing has no list of records at “%(path)s”."),
+                path=mapping.items_path,
+            )
+        raise FeedError("bad_listing", gettext_noop("The listing has no list of records at the top level."))
     return ParsedFeed(
         entries=_listing_entries(records, mapping=mapping, url=url, tz=tz), parser="json", site_url=url
     )
@@ -279,7 +310,7 @@ def parse_csv_listing(
     body: bytes, *, url: str, mapping: ListingMap, content_type: str = "", tz: tzinfo
 ) -> ParsedFeed:
     if not mapping.title:
-        raise FeedError("bad_listing", "The listing needs to say which column holds the title.")
+        raise FeedError("bad_listing", gettext_noop("The listing needs to say which column holds the title."))
     text, _encoding = decode_document(body, content_type)
     sample = text[:4096]
     try:
@@ -294,9 +325,13 @@ def parse_csv_listing(
             if len(records) >= MAX_ENTRIES:
                 break
     except csv.Error as exc:
-        raise FeedError("bad_listing", f"The listing is not valid CSV: {exc}.") from exc
+        raise FeedError(
+            "bad_listing", gettext_noop("The listing is not valid CSV: %(error)s."), error=str(exc)
+        ) from exc
     if records and mapping.title not in records[0]:
-        raise FeedError("bad_listing", f"The listing has no column {mapping.title!r}.")
+        raise FeedError(
+            "bad_listing", gettext_noop("The listing has no column “%(column)s”."), column=mapping.title
+        )
     return ParsedFeed(
         entries=_listing_entries(records, mapping=mapping, url=url, tz=tz), parser="csv", site_url=url
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import QuerySet
 
-from curation.models import FetchErrorKind, OpmlImport, Source
+from curation.models import FetchErrorKind, OpmlImport, Source, error_in_plain_words
 from curation.services import user_agent_for
 from lib.feed_discovery import DiscoveryError, FeedCandidate, discover_feeds
 from lib.safe_fetch import FetchError
@@ -39,7 +39,9 @@ def feeds_discover(*, site_url: str) -> FeedDiscovery:
             allow_private=settings.SOCIALDESK_FETCH_ALLOW_PRIVATE,
         )
     except FetchError as exc:
-        return FeedDiscovery(site_url=site_url, error=str(FetchErrorKind(exc.kind).label))
+        return FeedDiscovery(
+            site_url=site_url, error=error_in_plain_words(FetchErrorKind(exc.kind), exc.message)
+        )
     except DiscoveryError as exc:
         return FeedDiscovery(
             site_url=site_url, error=f"{FetchErrorKind.HTTP_ERROR.label} (HTTP {exc.status})"

@@ -36,6 +36,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext
 from psycopg.types.json import Jsonb
 
 from curation.models import (
@@ -47,11 +48,13 @@ from curation.models import (
     ItemState,
     Source,
     SourceKind,
+    error_in_plain_words,
     validate_time_zone,
 )
 from curation.parsing import ListingMap, PageRule, parse_csv_listing, parse_json_listing, parse_page
 from curation.scoring import Score, current_scorer, rank_for
 from lib.feeds import FeedEntry, FeedError, ParsedFeed, parse_feed
+from lib.messages import Message
 from lib.safe_fetch import FetchError, FetchResult, safe_get
 from lib.sanitize import html_to_text, sanitize_html
 from lib.text import fold
@@ -392,22 +395,25 @@ def backoff_delay(
     return _jitter(delay)
 
 
-def _http_detail(status: int) -> str:
+def _http_detail(status: int) -> Message:
+    """The status as HTTP writes it ("HTTP 503 Service Unavailable"), the same in every language."""
     try:
-        return f"HTTP {status} {HTTPStatus(status).phrase}"
+        return Message(f"HTTP {status} {HTTPStatus(status).phrase}")
     except ValueError:
-        return f"HTTP {status}"
+        return Message(f"HTTP {status}")
 
 
 def _failure(
-    source: Source, *, now: datetime, kind: str, detail: str, result: FetchResult | None = None
+    source: Source, *, now: datetime, kind: str, detail: Message | None, result: FetchResult | None = None
 ) -> dict:
+    """The fetch state after a failure; ``detail`` is kept to be shown in the reader's language."""
     errors = source.consecutive_errors + 1
     headers = result.headers if result is not None else None
     return {
         "last_status": FetchStatus.ERROR,
         "last_error_kind": kind,
-        "last_error_detail": detail[:500],
+        "last_error_detail": str(detail or "")[:500],
+        "last_error_message": detail.as_json() if detail is not None else {},
         "last_http_status": result.status if result is not None else None,
         "consecutive_errors": errors,
         "next_fetch_at": now + backoff_delay(errors_in_a_row=errors, headers=headers, now=now),
@@ -422,6 +428,7 @@ def _success(
         "last_status": status,
         "last_error_kind": "",
         "last_error_detail": "",
+        "last_error_message": {},
         "last_http_status": result.status,
         "consecutive_errors": 0,
         "last_success_at": now,
@@ -457,7 +464,7 @@ def _read(source: Source, result: FetchResult, now: datetime) -> tuple[dict, Par
         return fields, None
     if result.status == 410:
         fields = _failure(source, now=now, kind=FetchErrorKind.GONE, detail=_http_detail(410), result=result)
-        fields.update(muted=True, muted_reason=_http_detail(410), muted_at=now)
+        fields.update(muted=True, muted_reason=str(_http_detail(410)), muted_at=now)
         return fields, None
     if result.status in (429, 503) and result.headers.get("retry-after"):
         return _failure(
@@ -485,7 +492,7 @@ def _read(source: Source, result: FetchResult, now: datetime) -> tuple[dict, Par
             mapping=source.listing_map(),
         )
     except FeedError as exc:
-        return _failure(source, now=now, kind=exc.kind, detail=exc.reason, result=result), None
+        return _failure(source, now=now, kind=exc.kind, detail=exc.message, result=result), None
     fields = _success(source, now=now, status=FetchStatus.OK, result=result, ttl=parsed.ttl_minutes)
     fields["body_hash"] = body_hash
     if not source.site_url and parsed.site_url and len(parsed.site_url) <= 2000:
@@ -532,7 +539,7 @@ def source_fetch(*, source: Source, now: datetime | None = None) -> FetchReport:
             allow_private=settings.SOCIALDESK_FETCH_ALLOW_PRIVATE,
         )
     except FetchError as exc:
-        fields = _failure(source, now=now, kind=exc.kind, detail=exc.reason)
+        fields = _failure(source, now=now, kind=exc.kind, detail=exc.message)
     else:
         fields, parsed = _read(source, result, now)
     try:
@@ -553,7 +560,7 @@ def source_fetch(*, source: Source, now: datetime | None = None) -> FetchReport:
     except Exception:
         # A bug of ours must not stop the other sources, and must not go unseen on this one.
         logger.exception("Storing what source %s returned failed", source.pk)
-        fields = _failure(source, now=now, kind=FetchErrorKind.INTERNAL, detail="")
+        fields = _failure(source, now=now, kind=FetchErrorKind.INTERNAL, detail=None)
         fields.update(last_fetch_at=now, claimed_until=None)
         _save_fetch_state(source, fields)
     return FetchReport(
@@ -817,8 +824,8 @@ class RuleTestResult:
     """What a page rule or listing mapping would extract, for the "test this rule" button."""
 
     entries: list[FeedEntry] = field(default_factory=list)
-    error: str = ""  # plain words; "" when the rule works
-    warnings: list[str] = field(default_factory=list)
+    error: str = ""  # plain words in the active language; "" when the rule works
+    warnings: list[str] = field(default_factory=list)  # the same, for items skipped or read in part
 
 
 RULE_TEST_SHOWN = 20
@@ -848,7 +855,7 @@ def source_rule_test(
             allow_private=settings.SOCIALDESK_FETCH_ALLOW_PRIVATE,
         )
     except FetchError as exc:
-        return RuleTestResult(error=_plain(exc.kind, exc.reason))
+        return RuleTestResult(error=_plain(exc.kind, exc.message))
     if not 200 <= result.status < 300:
         return RuleTestResult(error=_plain(FetchErrorKind.HTTP_ERROR, _http_detail(result.status)))
     try:
@@ -862,14 +869,15 @@ def source_rule_test(
             mapping=mapping or ListingMap(title=""),
         )
     except FeedError as exc:
-        return RuleTestResult(error=_plain(exc.kind, exc.reason))
+        return RuleTestResult(error=_plain(exc.kind, exc.message))
     return RuleTestResult(
-        entries=parsed.entries[:RULE_TEST_SHOWN], warnings=parsed.warnings[:RULE_TEST_SHOWN]
+        entries=parsed.entries[:RULE_TEST_SHOWN],
+        warnings=[warning.translated(gettext) for warning in parsed.warnings[:RULE_TEST_SHOWN]],
     )
 
 
-def _plain(kind: str, detail: str) -> str:
-    return f"{FetchErrorKind(kind).label} ({detail})" if detail else str(FetchErrorKind(kind).label)
+def _plain(kind: str, detail: Message) -> str:
+    return error_in_plain_words(FetchErrorKind(kind), detail)
 
 
 # --- Items --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from email.utils import parsedate_tz
 import fastfeedparser
 import feedparser
 
+from lib.messages import Message, Value, gettext_noop
 from lib.text import fold
 from lib.urls import absolute_url
 
@@ -37,16 +38,18 @@ TTL_CAP_MINUTES = 24 * 60
 
 
 class FeedError(Exception):
-    """Input that cannot be read as entries. ``kind`` is one of KINDS; ``reason`` is plain English."""
+    """Input that cannot be read as entries. ``kind`` is one of KINDS; ``message`` says why in any
+    language (``lib.messages``), ``reason`` in English, for logs."""
 
     KINDS = frozenset({"empty", "not_a_feed", "unreadable", "bad_rule", "rule_found_nothing", "bad_listing"})
 
-    def __init__(self, kind: str, reason: str):
+    def __init__(self, kind: str, text: str, **values: Value):
         if kind not in self.KINDS:
             raise ValueError(f"unknown feed error kind {kind!r}")
-        super().__init__(reason)
         self.kind = kind
-        self.reason = reason
+        self.message = Message(text, values)
+        self.reason = str(self.message)
+        super().__init__(self.reason)
 
 
 @dataclass(slots=True)
@@ -69,7 +72,7 @@ class ParsedFeed:
     title: str = ""
     site_url: str = ""
     ttl_minutes: int | None = None  # the feed's own <ttl>, capped at 24 h
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)  # items skipped or read in part
 
 
 # --- Encodings ----------------------------------------------------------------------------------
@@ -475,11 +478,13 @@ def parse_feed(body: bytes, *, url: str, headers=None, tz: tzinfo = UTC) -> Pars
     headers = headers or {}
     content_type = headers.get("content-type", "") if hasattr(headers, "get") else ""
     if not body or not body.strip():
-        raise FeedError("empty", "The address returned nothing to read.")
+        raise FeedError("empty", gettext_noop("The address returned nothing to read."))
     try:
         document = utf8_document(body, content_type)
     except Exception as exc:  # hostile bytes must never escape as anything but FeedError
-        raise FeedError("unreadable", f"The text encoding could not be read: {exc}.") from exc
+        raise FeedError(
+            "unreadable", gettext_noop("The text encoding could not be read: %(error)s."), error=str(exc)
+        ) from exc
     try:
         parsed = fastfeedparser.parse(
             document, include_tags=False, include_media=False, include_enclosures=False
@@ -496,7 +501,9 @@ def parse_feed(body: bytes, *, url: str, headers=None, tz: tzinfo = UTC) -> Pars
     except FeedError:
         raise
     except Exception as exc:  # the tolerant parser's own failures on hostile input
-        raise FeedError("unreadable", f"The feed could not be read: {exc}.") from exc
+        raise FeedError(
+            "unreadable", gettext_noop("The feed could not be read: %(error)s."), error=str(exc)
+        ) from exc
 
 
 def _from_fastfeedparser(parsed, document: bytes, url: str, tz: tzinfo) -> ParsedFeed:
@@ -558,10 +565,15 @@ def _from_feedparser(document: bytes, url: str, headers, content_type: str, tz: 
     raw_entries = parsed.get("entries") or []
     if not raw_entries and (parsed.get("bozo") or not parsed.get("version")):
         if _looks_like_html(document, content_type):
-            raise FeedError("not_a_feed", "The address returns a web page, not a feed.")
+            raise FeedError("not_a_feed", gettext_noop("The address returns a web page, not a feed."))
         problem = parsed.get("bozo_exception")
-        detail = f" ({problem})" if problem else ""
-        raise FeedError("unreadable", f"The content is not a feed that can be read{detail}.")
+        if problem:
+            raise FeedError(
+                "unreadable",
+                gettext_noop("The content is not a feed that can be read (%(error)s)."),
+                error=str(problem),
+            )
+        raise FeedError("unreadable", gettext_noop("The content is not a feed that can be read."))
     entries: list[FeedEntry] = []
     for raw in raw_entries[:MAX_ENTRIES]:
         content = raw.get("content")
@@ -596,9 +608,13 @@ def _from_json_feed(document: bytes, url: str, tz: tzinfo) -> ParsedFeed:
     try:
         data = json.loads(document)
     except (ValueError, RecursionError) as exc:
-        raise FeedError("unreadable", f"The content is not valid JSON: {exc}.") from exc
+        raise FeedError(
+            "unreadable", gettext_noop("The content is not valid JSON: %(error)s."), error=str(exc)
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        raise FeedError("unreadable", "The content is JSON but not a JSON Feed (it has no list of items).")
+        raise FeedError(
+            "unreadable", gettext_noop("The content is JSON but not a JSON Feed (it has no list of items).")
+        )
     entries: list[FeedEntry] = []
     for raw in data["items"][:MAX_ENTRIES]:
         if not isinstance(raw, dict):

@@ -48,6 +48,8 @@ from urllib3.exceptions import (
 from urllib3.util import connection as urllib3_connection
 from urllib3.util.ssl_ import create_urllib3_context
 
+from lib.messages import Message, Value, gettext_noop
+
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Headers that belong to one origin and must not follow a redirect to another.
@@ -77,8 +79,9 @@ class FetchResult:
 class FetchError(Exception):
     """A fetch that produced no HTTP response we can use.
 
-    ``kind`` is one of KINDS (callers translate it for people); ``reason`` says in plain English
-    what happened, with the detail (address, limit) that makes it actionable.
+    ``kind`` is one of KINDS (callers translate it for people); ``message`` says what happened, with
+    the detail (address, limit) that makes it actionable, in any language (``lib.messages``);
+    ``reason`` is that message in English, for logs.
     """
 
     KINDS = frozenset(
@@ -94,12 +97,13 @@ class FetchError(Exception):
         }
     )
 
-    def __init__(self, kind: str, reason: str):
+    def __init__(self, kind: str, text: str, **values: Value):
         if kind not in self.KINDS:
             raise ValueError(f"unknown fetch error kind {kind!r}")
-        super().__init__(reason)
         self.kind = kind
-        self.reason = reason
+        self.message = Message(text, values)
+        self.reason = str(self.message)
+        super().__init__(self.reason)
 
 
 class _BlockedPeer(Exception):
@@ -318,7 +322,7 @@ class _Deadline:
     def remaining(self) -> float:
         left = self._ends_at - time.monotonic()
         if left <= 0:
-            raise FetchError("timeout", "The server took too long to answer.")
+            raise FetchError("timeout", gettext_noop("The server took too long to answer."))
         return left
 
 
@@ -340,12 +344,18 @@ def _parse_target(url: str) -> _Target:
     try:
         parsed = urllib3.util.parse_url(url.strip())
     except LocationValueError as exc:
-        raise FetchError("bad_url", f"The address {url!r} is not a valid web address.") from exc
+        raise FetchError(
+            "bad_url", gettext_noop("The address “%(url)s” is not a valid web address."), url=url
+        ) from exc
     scheme = (parsed.scheme or "").lower()
     if scheme not in ALLOWED_SCHEMES:
-        raise FetchError("bad_scheme", f"Only http:// and https:// addresses can be fetched, not {url!r}.")
+        raise FetchError(
+            "bad_scheme",
+            gettext_noop("Only http:// and https:// addresses can be fetched, not “%(url)s”."),
+            url=url,
+        )
     if not parsed.host:
-        raise FetchError("bad_url", f"The address {url!r} names no server.")
+        raise FetchError("bad_url", gettext_noop("The address “%(url)s” names no server."), url=url)
     default_port = 443 if scheme == "https" else 80
     port = parsed.port or default_port
     host_header = parsed.host if port == default_port else f"{parsed.host}:{port}"
@@ -363,12 +373,16 @@ def _resolve(host: str, port: int) -> list[str]:
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
-        raise FetchError("connection", f"The server name {host!r} could not be found.") from exc
+        raise FetchError(
+            "connection", gettext_noop("The server name “%(host)s” could not be found."), host=host
+        ) from exc
     except UnicodeError as exc:
-        raise FetchError("bad_url", f"The server name {host!r} is not valid.") from exc
+        raise FetchError(
+            "bad_url", gettext_noop("The server name “%(host)s” is not valid."), host=host
+        ) from exc
     addresses = list(dict.fromkeys(answer[4][0] for answer in answers))
     if not addresses:
-        raise FetchError("connection", f"The server name {host!r} has no address.")
+        raise FetchError("connection", gettext_noop("The server name “%(host)s” has no address."), host=host)
     return addresses
 
 
@@ -381,10 +395,19 @@ def _checked_addresses(target: _Target, allow_private: tuple[str, ...]) -> list[
     addresses = _resolve(target.host, target.port)
     for address in addresses:
         if is_forbidden_address(address, allow_private):
-            named = "" if address == target.host else f"{target.host} points to "
+            if address == target.host:
+                raise FetchError(
+                    "blocked_address",
+                    gettext_noop("%(address)s is a private or reserved address, which is never fetched."),
+                    address=address,
+                )
             raise FetchError(
                 "blocked_address",
-                f"{named}{address} is a private or reserved address, which is never fetched.",
+                gettext_noop(
+                    "%(host)s points to %(address)s, a private or reserved address, which is never fetched."
+                ),
+                host=target.host,
+                address=address,
             )
     return addresses
 
@@ -422,7 +445,7 @@ def _read_body(response, deadline: _Deadline, max_bytes: int) -> bytes:
     length = response.headers.get("content-length", "")
     encoded = response.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
     if not encoded and length.isdigit() and int(length) > max_bytes:
-        raise FetchError("too_large", f"The response is larger than the limit of {max_bytes} bytes.")
+        raise _too_large(max_bytes)
     chunks: list[bytes] = []
     received = 0
     while True:
@@ -435,8 +458,16 @@ def _read_body(response, deadline: _Deadline, max_bytes: int) -> bytes:
             return b"".join(chunks)
         received += len(chunk)
         if received > max_bytes:
-            raise FetchError("too_large", f"The response is larger than the limit of {max_bytes} bytes.")
+            raise _too_large(max_bytes)
         chunks.append(chunk)
+
+
+def _too_large(max_bytes: int) -> FetchError:
+    return FetchError(
+        "too_large",
+        gettext_noop("The response is larger than the limit of %(limit)s bytes."),
+        limit=max_bytes,
+    )
 
 
 def _set_read_timeout(response, seconds: float) -> None:
@@ -511,18 +542,33 @@ def _translate(exc: Exception, target: _Target) -> FetchError:
     if isinstance(exc, _BlockedPeer):
         return FetchError(
             "blocked_address",
-            f"The connection to {target.host} reached {exc.address}, a private or reserved address.",
+            gettext_noop("The connection to %(host)s reached %(address)s, a private or reserved address."),
+            host=target.host,
+            address=exc.address,
         )
+    host = target.host
     if isinstance(exc, NewConnectionError):
-        return FetchError("connection", f"Could not connect to {target.host}.")
+        return FetchError("connection", gettext_noop("Could not connect to %(host)s."), host=host)
     if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError, TimeoutError)):
-        return FetchError("timeout", f"{target.host} took too long to answer.")
+        return FetchError("timeout", gettext_noop("%(host)s took too long to answer."), host=host)
     if isinstance(exc, SSLError):
-        return FetchError("tls", f"The secure connection to {target.host} could not be verified: {exc}.")
+        return FetchError(
+            "tls",
+            gettext_noop("The secure connection to %(host)s could not be verified: %(error)s."),
+            host=host,
+            error=str(exc),
+        )
     if isinstance(exc, DecodeError):
-        return FetchError("connection", f"{target.host} sent a response that could not be decompressed.")
+        return FetchError(
+            "connection", gettext_noop("%(host)s sent a response that could not be decompressed."), host=host
+        )
     if isinstance(exc, (ProtocolError, HTTPError, OSError)):
-        return FetchError("connection", f"The connection to {target.host} failed: {exc}.")
+        return FetchError(
+            "connection",
+            gettext_noop("The connection to %(host)s failed: %(error)s."),
+            host=host,
+            error=str(exc),
+        )
     raise exc
 
 
@@ -576,4 +622,9 @@ def safe_get(
         following = _parse_target(urljoin(target.url, location))
         headers = _follow_headers(headers, target, following)
         target = following
-    raise FetchError("too_many_redirects", f"{url} redirected more than {max_redirects} times.")
+    raise FetchError(
+        "too_many_redirects",
+        gettext_noop("%(url)s redirected more than %(limit)s times."),
+        url=url,
+        limit=max_redirects,
+    )

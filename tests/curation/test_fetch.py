@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from curation import services
-from curation.models import FetchErrorKind, FetchStatus, HiddenReason, Item, Source
+from curation.models import FetchErrorKind, FetchStatus, HiddenReason, Item, Source, SourceKind
 from curation.services import _source_by_id, backoff_delay, next_fetch_delay, source_fetch, sources_claim
 from tests.curation.conftest import rss, rss_item
 
@@ -151,6 +151,39 @@ def test_server_errors_back_off_and_stay_visible_then_recover(feed_server, make_
     assert source.consecutive_errors == 0
     assert source.last_error_kind == ""
     assert source.error_message == ""
+
+
+def test_a_stored_error_reads_in_the_language_of_whoever_looks_at_it(feed_server, make_source):
+    url = feed_server.serve("/ofertas.csv", b"puesto;lugar\nAuxiliar;Elche\n", content_type="text/csv")
+    source = make_source(url, kind=SourceKind.CSV_LISTING, title_field="titulo")
+
+    with override("es"):  # the worker's language: what is stored does not depend on it
+        source_fetch(source=source)
+
+    source.refresh_from_db()
+    assert source.last_error_kind == FetchErrorKind.BAD_LISTING
+    assert source.last_error_detail == "The listing has no column “titulo”."
+    with override("en"):
+        assert source.error_message == (
+            "The listing could not be read with its field mapping. (The listing has no column “titulo”.)"
+        )
+    with override("es"):
+        assert source.error_message == (
+            "No se ha podido leer el listado con su correspondencia de campos. "
+            "(El listado no tiene la columna «titulo».)"
+        )
+    with override("ca"):
+        assert source.error_message.endswith("(El llistat no té la columna «titulo».)")
+
+
+def test_a_detail_that_repeats_the_plain_words_is_not_shown_twice(feed_server, make_source):
+    source = make_source(feed_server.serve("/empty", b"   ", content_type="application/rss+xml"))
+
+    source_fetch(source=source)
+
+    source.refresh_from_db()
+    with override("es"):
+        assert source.error_message == "La dirección no ha devuelto nada que leer."
 
 
 def test_backoff_doubles_from_one_hour_and_is_capped_at_a_day():

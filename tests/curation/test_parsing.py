@@ -51,7 +51,7 @@ def test_a_page_rule_extracts_items_with_resolved_links_and_local_dates(rule):
     assert second.link == "https://ajuntament.example.es/cursos/2"
     assert second.published_at.month == 4 and second.published_at.day == 12
     assert third.published_at == datetime(2026, 5, 1, 9, 30, tzinfo=ZoneInfo("Europe/Madrid"))
-    assert parsed.warnings == ["An item without title or link was skipped."]
+    assert [str(warning) for warning in parsed.warnings] == ["An item without title or link was skipped."]
 
 
 def test_without_a_link_selector_the_first_link_of_the_item_is_used():
@@ -78,7 +78,7 @@ def test_an_unreadable_date_is_a_warning_not_an_error():
     page = b"<ul><li><a href='/x'>X</a><i>pronto</i></li></ul>"
     parsed = parse_page(page, url=PAGE_URL, rule=PageRule(syntax="css", item="li", date="i"), tz=MADRID)
     assert parsed.entries[0].published_at is None
-    assert parsed.warnings == ["The date 'pronto' could not be read."]
+    assert [str(warning) for warning in parsed.warnings] == ["The date “pronto” could not be read."]
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,32 @@ def test_a_failing_rule_test_says_why_in_plain_words(feed_server, allow_loopback
     assert source_rule_test(url=url, kind=SourceKind.PAGE, time_zone="Nowhere/Land").error
 
 
+def test_a_rule_test_speaks_the_language_of_the_person_trying_it(feed_server, allow_loopback, db):
+    page = "<ul><li><a href='/o/1'>Oferta 1</a> <span>pronto</span></li><li><a></a></li></ul>"
+    url = feed_server.serve("/page", page.encode(), content_type="text/html; charset=utf-8")
+    rule = PageRule(syntax="css", item="li", title="a", date="span")
+
+    with override("es"):
+        spanish = source_rule_test(url=url, kind=SourceKind.PAGE, rule=rule)
+        invalid = source_rule_test(
+            url=url, kind=SourceKind.PAGE, rule=PageRule(syntax="css", item="li", title="a[")
+        )
+    with override("ca"):
+        valencian = source_rule_test(url=url, kind=SourceKind.PAGE, rule=rule)
+
+    assert spanish.warnings == [
+        "No se ha podido leer la fecha «pronto».",
+        "Se ha omitido un elemento sin título ni enlace.",
+    ]
+    assert valencian.warnings == [
+        "No s'ha pogut llegir la data «pronto».",
+        "S'ha omés un element sense títol ni enllaç.",
+    ]
+    assert invalid.error.startswith(
+        "La regla de esta página no es válida. (El selector del título «a[» no es válido: "
+    )
+
+
 def test_deleting_a_source_is_recorded_in_the_audit_log(make_source, manager):
     from socialdesk.models import AuditEvent
     from socialdesk.models.audit import AuditAction
