@@ -5,6 +5,7 @@ import json
 import logging
 import multiprocessing
 import os
+import time
 
 import pytest
 from kombu import Connection
@@ -81,6 +82,28 @@ def test_an_empty_message_file_is_skipped_and_the_next_message_read(connection, 
     assert "unreadable message file" in caplog.text
     assert os.listdir(folders["data_folder_in"]) == []
     queue.close()
+
+
+def test_a_file_left_half_written_by_a_dead_process_is_removed_when_a_channel_opens(folders, caplog):
+    folder = folders["data_folder_in"]
+    hour_ago = time.time() - broker.ABANDONED_AFTER_SECONDS - 1
+    abandoned = os.path.join(folder, f"{1:020d}_dead.desk.msg{broker.PARTIAL_SUFFIX}")
+    being_written = os.path.join(folder, f"{2:020d}_live.desk.msg{broker.PARTIAL_SUFFIX}")
+    old_message = os.path.join(folder, f"{3:020d}_old.desk.msg")
+    for path in (abandoned, being_written, old_message):
+        with open(path, "w") as file:
+            file.write("{")
+    os.utime(abandoned, (hour_ago, hour_ago))
+    os.utime(old_message, (hour_ago, hour_ago))
+
+    with (
+        caplog.at_level(logging.WARNING, logger="socialdesk.broker"),
+        Connection(f"{broker.SCHEME}://", transport_options=folders) as conn,
+    ):
+        conn.default_channel  # noqa: B018 (opening the channel is what is tested)
+
+    assert sorted(os.listdir(folder)) == sorted(map(os.path.basename, (being_written, old_message)))
+    assert "Removed 1 message files left half-written" in caplog.text
 
 
 def test_its_scheme_names_it_and_a_url_from_the_environment_still_picks_its_own():
