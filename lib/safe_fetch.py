@@ -398,14 +398,12 @@ def _checked_addresses(target: _Target, allow_private: tuple[str, ...]) -> list[
             if address == target.host:
                 raise FetchError(
                     "blocked_address",
-                    gettext_noop("%(address)s is a private or reserved address, which is never fetched."),
+                    gettext_noop("%(address)s is a private or reserved address."),
                     address=address,
                 )
             raise FetchError(
                 "blocked_address",
-                gettext_noop(
-                    "%(host)s points to %(address)s, a private or reserved address, which is never fetched."
-                ),
+                gettext_noop("%(host)s points to %(address)s, a private or reserved address."),
                 host=target.host,
                 address=address,
             )

@@ -353,7 +353,7 @@ def test_discovery_never_reaches_private_addresses(manager_client):
         reverse("curation:source_discover"), {"site": "http://127.0.0.1:9/"}, **HTMX
     ).content.decode()
     assert escape(str(FetchErrorKind.BLOCKED_ADDRESS.label)) in page
-    assert "(127.0.0.1 es una dirección privada o reservada, que nunca se lee.)" in page
+    assert "(127.0.0.1 es una dirección privada o reservada.)" in page
 
 
 # --- Mute, fetch now, delete ----------------------------------------------------------------------
