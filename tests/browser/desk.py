@@ -9,9 +9,10 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from curation.models import Item
-from curation.services import source_create
+from curation.models import FetchErrorKind, FetchStatus, HiddenReason, Item, Source
+from curation.services import source_create, source_mute
 from inbox.models import Conversation
+from lib.messages import Message
 from networks.models import Channel, SandboxAccount
 from networks.sandbox import sandbox_citizen_writes
 from networks.services import channel_poll
@@ -36,7 +37,8 @@ class Desk:
     manager: User
     channel: Channel
     conversations: list[Conversation]
-    items: list[Item]
+    items: list[Item]  # in the reading queue
+    hidden_item: Item  # a duplicate, on the hidden page
     delivery: Delivery
 
     @property
@@ -54,14 +56,45 @@ def desk_create(*, manager: User) -> Desk:
         )
         for number, (title, score) in enumerate(HEADLINES)
     ]
+    hidden_item = _duplicate_elsewhere(items[0])
+    _sources_needing_attention()
     AudienceSegment.objects.get_or_create(slug="job-seekers", defaults={"name": "Personas que buscan empleo"})
     return Desk(
         manager=manager,
         channel=channel,
         conversations=conversations,
         items=items,
+        hidden_item=hidden_item,
         delivery=_scheduled_delivery(channel=channel, manager=manager),
     )
+
+
+def _duplicate_elsewhere(original: Item) -> Item:
+    """The same news in a second source: hidden, saying which item it repeats."""
+    other = source_create(name="Diario oficial", url="https://boletin.example.org/rss")
+    return make_item(
+        other,
+        "dup-1",
+        title=original.title,
+        score=original.score,
+        hidden_reason=HiddenReason.DUPLICATE,
+        duplicate_of=original,
+    )
+
+
+def _sources_needing_attention() -> None:
+    """One source whose last fetch failed (its detail stored to be translated) and one muted."""
+    failing = source_create(name="Página de cursos", url="https://cursos.example.org/")
+    Source.objects.filter(pk=failing.pk).update(
+        last_fetch_at=timezone.now(),
+        last_status=FetchStatus.ERROR,
+        last_error_kind=FetchErrorKind.BAD_LISTING,
+        last_error_detail="The listing has no column “titulo”.",
+        last_error_message=Message("The listing has no column “%(column)s”.", {"column": "titulo"}).as_json(),
+        consecutive_errors=3,
+    )
+    noisy = source_create(name="Agenda cultural", url="https://agenda.example.org/feed")
+    source_mute(source=noisy, reason="Nada sobre empleo")
 
 
 def _citizens_write(*, account: SandboxAccount, channel: Channel) -> list[Conversation]:
