@@ -181,6 +181,9 @@ class Source(models.Model):
     last_error_message = models.JSONField(
         _("error detail to translate"), default=dict, blank=True, editable=False
     )
+    # What the last read content skipped or could not fully read (a record without a title, a date
+    # or deadline not understood): {"count": n, "first": [the first few, as lib.messages JSON]}.
+    last_warnings = models.JSONField(_("warnings of the last read"), default=dict, blank=True, editable=False)
     last_new_items = models.PositiveIntegerField(default=0, editable=False)
     last_new_item_at = models.DateTimeField(_("last new item"), null=True, blank=True, editable=False)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -237,6 +240,18 @@ class Source(models.Model):
             return ""
         detail = Message.from_json(self.last_error_message) or Message(self.last_error_detail)
         return error_in_plain_words(FetchErrorKind(self.last_error_kind), detail)
+
+    @property
+    def warning_count(self) -> int:
+        count = self.last_warnings.get("count") if isinstance(self.last_warnings, dict) else None
+        return count if isinstance(count, int) and count > 0 else 0
+
+    @property
+    def warnings_in_plain_words(self) -> list[str]:
+        """The first warnings of the last read, in the active language."""
+        first = self.last_warnings.get("first") if isinstance(self.last_warnings, dict) else None
+        messages = (Message.from_json(data) for data in first) if isinstance(first, list) else ()
+        return [message.translated(gettext) for message in messages if message is not None]
 
     def page_rule(self) -> PageRule:
         return PageRule(

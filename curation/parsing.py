@@ -192,11 +192,7 @@ def parse_page(body: bytes, *, url: str, rule: PageRule, content_type: str = "",
         date_text = _date_text_of(_first(fields["date"], item))
         published = parse_date(date_text, tz=tz, date_format=rule.date_format) if date_text else None
         if date_text and published is None:
-            warnings.append(
-                Message(
-                    gettext_noop("The date “%(date)s” could not be read."), {"date": date_text.strip()[:60]}
-                )
-            )
+            warnings.append(_unread_date(gettext_noop("The date “%(date)s” could not be read."), date_text))
         entries.append(
             FeedEntry(
                 guid=link or _digest(title),
@@ -250,18 +246,35 @@ def _deadline(text: str, mapping: ListingMap, tz: tzinfo) -> datetime | None:
     return parsed
 
 
-def _listing_entries(records, *, mapping: ListingMap, url: str, tz: tzinfo) -> list[FeedEntry]:
+def _listing_feed(records, *, mapping: ListingMap, url: str, tz: tzinfo, parser: str) -> ParsedFeed:
+    """The records as items, with a warning for each record skipped and each date not understood
+    (an offer whose deadline cannot be read would never leave the queue)."""
     entries: list[FeedEntry] = []
+    warnings: list[Message] = []
     for record in records[:MAX_ENTRIES]:
         if not isinstance(record, Mapping):
+            warnings.append(Message(gettext_noop("A record that is not a set of fields was skipped.")))
             continue
         title = plain_text(_field(record, mapping.title))
         link = absolute_url(_field(record, mapping.link), url)
         if not title:
+            warnings.append(Message(gettext_noop("A record without a title was skipped.")))
             continue
         summary = _field(record, mapping.summary)
         published_text = _field(record, mapping.published)
         deadline_text = _field(record, mapping.deadline)
+        published = (
+            parse_date(published_text, tz=tz, date_format=mapping.date_format) if published_text else None
+        )
+        deadline = _deadline(deadline_text, mapping, tz) if deadline_text else None
+        if published_text and published is None:
+            warnings.append(
+                _unread_date(gettext_noop("The date “%(date)s” could not be read."), published_text)
+            )
+        if deadline_text and deadline is None:
+            warnings.append(
+                _unread_date(gettext_noop("The deadline “%(date)s” could not be read."), deadline_text)
+            )
         place = plain_text(_field(record, mapping.place), 200)
         guid = _field(record, mapping.guid) or link or _digest(f"{title}\n{deadline_text}\n{place}")
         entries.append(
@@ -270,14 +283,16 @@ def _listing_entries(records, *, mapping: ListingMap, url: str, tz: tzinfo) -> l
                 link=link,
                 title=title,
                 summary_html=f"<p>{html_lib.escape(summary[:5000])}</p>" if summary else "",
-                published_at=parse_date(published_text, tz=tz, date_format=mapping.date_format)
-                if published_text
-                else None,
-                deadline=_deadline(deadline_text, mapping, tz) if deadline_text else None,
+                published_at=published,
+                deadline=deadline,
                 place=place,
             )
         )
-    return entries
+    return ParsedFeed(entries=entries, parser=parser, site_url=url, warnings=warnings)
+
+
+def _unread_date(text: str, date_text: str) -> Message:
+    return Message(text, {"date": date_text.strip()[:60]})
 
 
 def parse_json_listing(
@@ -301,9 +316,7 @@ def parse_json_listing(
                 path=mapping.items_path,
             )
         raise FeedError("bad_listing", gettext_noop("The listing has no list of records at the top level."))
-    return ParsedFeed(
-        entries=_listing_entries(records, mapping=mapping, url=url, tz=tz), parser="json", site_url=url
-    )
+    return _listing_feed(records, mapping=mapping, url=url, tz=tz, parser="json")
 
 
 def parse_csv_listing(
@@ -332,6 +345,4 @@ def parse_csv_listing(
         raise FeedError(
             "bad_listing", gettext_noop("The listing has no column “%(column)s”."), column=mapping.title
         )
-    return ParsedFeed(
-        entries=_listing_entries(records, mapping=mapping, url=url, tz=tz), parser="csv", site_url=url
-    )
+    return _listing_feed(records, mapping=mapping, url=url, tz=tz, parser="csv")

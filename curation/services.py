@@ -73,6 +73,7 @@ BACKOFF_FIRST = timedelta(hours=1)
 BACKOFF_CAP = timedelta(hours=24)
 JITTER_FRACTION = 0.1  # up to 10 % later, so sources added together drift apart
 EXCERPT_CHARS = 300
+WARNINGS_KEPT = 5  # of the last read's, shown on the sources page with the total
 CONTENT_HASH_CHARS = 1_000
 MIN_CONTENT_HASH_CHARS = 80  # shorter texts ("Oferta de empleo") are too common to identify an item
 # The excerpt, the content hash and the score read only the start of an item's text (its lead):
@@ -495,9 +496,17 @@ def _read(source: Source, result: FetchResult, now: datetime) -> tuple[dict, Par
         return _failure(source, now=now, kind=exc.kind, detail=exc.message, result=result), None
     fields = _success(source, now=now, status=FetchStatus.OK, result=result, ttl=parsed.ttl_minutes)
     fields["body_hash"] = body_hash
+    fields["last_warnings"] = _warnings_kept(parsed.warnings)
     if not source.site_url and parsed.site_url and len(parsed.site_url) <= 2000:
         fields["site_url"] = parsed.site_url
     return fields, parsed
+
+
+def _warnings_kept(warnings: list[Message]) -> dict:
+    """How many warnings the read gave, and the first WARNINGS_KEPT of them, for the sources page."""
+    if not warnings:
+        return {}
+    return {"count": len(warnings), "first": [warning.as_json() for warning in warnings[:WARNINGS_KEPT]]}
 
 
 def _save_fetch_state(source: Source, fields: dict) -> None:

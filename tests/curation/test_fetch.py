@@ -1,5 +1,6 @@
 """The fetch pipeline end to end against a real HTTP server on loopback."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -174,6 +175,28 @@ def test_a_stored_error_reads_in_the_language_of_whoever_looks_at_it(feed_server
         )
     with override("ca"):
         assert source.error_message.endswith("(El llistat no té la columna «titulo».)")
+
+
+def test_a_listing_read_with_warnings_keeps_the_first_few_until_a_clean_read(feed_server, make_source):
+    records = [{"titulo": f"Oferta {n}", "plazo": f"{n} de brumario"} for n in range(1, 8)]
+    url = feed_server.serve("/ofertas.json", json.dumps(records).encode(), content_type="application/json")
+    source = make_source(url, kind=SourceKind.JSON_LISTING, title_field="titulo", deadline_field="plazo")
+
+    report = source_fetch(source=source)
+
+    source.refresh_from_db()
+    assert report.new_items == 7  # read, without their deadlines
+    assert source.warning_count == 7
+    with override("es"):
+        assert source.warnings_in_plain_words == [
+            f"No se ha podido leer la fecha límite «{n} de brumario»." for n in range(1, 6)
+        ]
+
+    feed_server.serve("/ofertas.json", json.dumps([{"titulo": "Oferta 8", "plazo": "1/12/2026"}]).encode())
+    source_fetch(source=source)
+
+    source.refresh_from_db()
+    assert (source.warning_count, source.warnings_in_plain_words) == (0, [])
 
 
 def test_a_detail_that_repeats_the_plain_words_is_not_shown_twice(feed_server, make_source):

@@ -149,6 +149,28 @@ def test_a_csv_listing_with_semicolons_and_a_legacy_encoding():
         ("c2", "Curs de valencià", "Xàtiva"),
     ]
     assert parsed.entries[1].deadline == datetime(2026, 4, 1, 23, 59, 59, tzinfo=MADRID)
+    assert parsed.warnings == []
+
+
+def test_a_listing_says_which_records_it_skipped_and_which_dates_it_could_not_read():
+    body = b"""[
+        {"id": 1, "titulo": "Auxiliar", "plazo": "31 de febrerito", "alta": "ayer"},
+        {"id": 2, "titulo": ""},
+        "not a record",
+        {"id": 3, "titulo": "Conserje", "plazo": "20/04/2026"}
+    ]"""
+    mapping = ListingMap(title="titulo", guid="id", deadline="plazo", published="alta")
+
+    parsed = parse_json_listing(body, url="https://org.example.es/o.json", mapping=mapping, tz=MADRID)
+
+    assert [entry.guid for entry in parsed.entries] == ["1", "3"]
+    assert parsed.entries[0].deadline is None
+    assert [str(warning) for warning in parsed.warnings] == [
+        "The date “ayer” could not be read.",
+        "The deadline “31 de febrerito” could not be read.",
+        "A record without a title was skipped.",
+        "A record that is not a set of fields was skipped.",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from curation.models import FetchErrorKind, FetchStatus, Item, Source, SourceKin
 from curation.parsing import ListingMap, PageRule
 from curation.services import RuleTestResult
 from lib.feeds import FeedEntry
+from lib.messages import Message
 from tests.curation.items import make_item
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -62,8 +63,13 @@ def test_the_health_page_puts_problems_first_in_plain_words(supervisor_client, m
     failing = make_source(name="B rota")
     muted = make_source(name="C callada")
     silent = make_source(name="D silenciosa")
+    undated = Message("The deadline “%(date)s” could not be read.", {"date": "pronto"}).as_json()
     Source.objects.filter(pk=healthy.pk).update(
-        last_status=FetchStatus.OK, last_success_at=now, last_new_item_at=now, last_fetch_at=now
+        last_status=FetchStatus.OK,
+        last_success_at=now,
+        last_new_item_at=now,
+        last_fetch_at=now,
+        last_warnings={"count": 7, "first": [undated] * 5},
     )
     Source.objects.filter(pk=failing.pk).update(
         last_status=FetchStatus.ERROR,
@@ -90,6 +96,9 @@ def test_the_health_page_puts_problems_first_in_plain_words(supervisor_client, m
     row = re.search(rf'<tr id="source-{healthy.pk}".*?</tr>', page, re.S).group(0)
     assert "<td>3</td>" in row  # items in the last 7 days
     assert "Leída" in row
+    assert "<summary>7 avisos en la última lectura</summary>" in row
+    assert row.count("<li>No se ha podido leer la fecha límite «pronto».</li>") == 5
+    assert "muestra el resto" in row
     assert 'class="needs-attention"' in re.search(rf'<tr id="source-{silent.pk}"[^>]*>', page).group(0)
     assert 'method="post"' not in page.split('<main id="main"')[1]  # the supervisor only reads
 

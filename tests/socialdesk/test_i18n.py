@@ -165,6 +165,24 @@ def test_catalogue_header_names_its_language(language):
 
 
 @pytest.mark.parametrize("language", COMPLETE_LANGUAGES)
+def test_plurals_have_every_form_the_language_counts_with(language):
+    """Spanish counts with three forms (Django's header: n == 1, millions, the rest): an entry with only
+    two shows in English for "3 conversaciones", the third form being the one used for 0, 2, 3 …"""
+    po = catalogue(language)
+    forms = int(re.search(r"nplurals=(\d+)", po.metadata["Plural-Forms"]).group(1))
+    short = [
+        entry.msgid
+        for entry in po.translated_entries()
+        if entry.msgid_plural and any(not entry.msgstr_plural.get(index) for index in range(forms))
+    ]
+    assert not short, f"locale/{language}: plurals without all {forms} forms: {short}"
+    with translation.override(language):
+        for entry in po.translated_entries():
+            if entry.msgid_plural:
+                assert translation.ngettext(entry.msgid, entry.msgid_plural, 3) != entry.msgid_plural
+
+
+@pytest.mark.parametrize("language", COMPLETE_LANGUAGES)
 def test_translations_keep_the_placeholders(language):
     """A misspelt %(name)s makes Django raise at render time, in one language only; a lost one loses data."""
     broken = []
