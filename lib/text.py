@@ -237,7 +237,9 @@ class PhraseMatcher:
 
     Phrases of the same label and kind found on exactly the same words of the text count once, the
     heaviest: "convocatoria" and "convocatòria" are one word once folded, and "vacantes" is the
-    plural of both "vacante" and "vacant". Found on other words as well, each counts.
+    plural of both "vacante" and "vacant". Found on other words as well, each counts. Of equally heavy
+    ones, the one that counts (and is shown as the reason) is the one spelt as in the text (accents
+    included: "convocatòria" in a Valencian text), then the first given.
     """
 
     def __init__(self, phrases: Iterable[Phrase]):
@@ -251,6 +253,10 @@ class PhraseMatcher:
         # Phrases of one shape are always found on the same words: of each label and kind, the one
         # that counts is known now.
         self._counted_by_shape = [self._heaviest(positions) for positions in self._positions_by_shape]
+        # Shapes holding equally heavy phrases of one label and kind: the text decides which counts.
+        self._tied_shapes = {
+            index for index, positions in enumerate(self._positions_by_shape) if self._has_ties(positions)
+        }
         self._patterns = _patterns(list(enumerate(positions_by_shape)))
         self._automaton = _automaton(self._patterns)
         # A pattern that starts one shape only, of at most three words: where it is found, that
@@ -297,12 +303,17 @@ class PhraseMatcher:
             if index in shared:
                 shared[index] |= self._sole_patterns[index] & found
             else:
-                counted += self._counted_by_shape[index]
+                counted += self._counted_in_shape(index, text)
         if shared:
-            counted += self._one_per_stretches(shared)
+            counted += self._one_per_stretches(shared, text)
         return sorted(counted)
 
-    def _one_per_stretches(self, stretches: dict[int, set]) -> list[int]:
+    def _counted_in_shape(self, index: int, text: str) -> list[int]:
+        if index in self._tied_shapes:
+            return self._heaviest(self._positions_by_shape[index], text)
+        return self._counted_by_shape[index]
+
+    def _one_per_stretches(self, stretches: dict[int, set], text: str) -> list[int]:
         """The heaviest phrase (the first of equals) of each label and kind found on the same words."""
         shapes_by_words: dict[frozenset, list[int]] = {}
         for index, found_on in stretches.items():
@@ -310,24 +321,43 @@ class PhraseMatcher:
         counted: list[int] = []
         for shapes in shapes_by_words.values():
             if len(shapes) == 1:
-                counted += self._counted_by_shape[shapes[0]]
+                counted += self._counted_in_shape(shapes[0], text)
             else:  # other shapes on the very same words ("vacante", "vacant": "vacantes")
-                counted += self._heaviest([position for index in shapes for position in self._positions_by_shape[index]])
+                positions = [position for index in shapes for position in self._positions_by_shape[index]]
+                counted += self._heaviest(positions, text)
         return counted
 
-    def _heaviest(self, positions: list[int]) -> list[int]:
-        """Of these phrases, the heaviest (the first of equals) of each label and kind."""
+    def _heaviest(self, positions: list[int], text: str | None = None) -> list[int]:
+        """Of these phrases, the one that counts for each label and kind: the heaviest; of equals, the
+        one spelt as in ``text`` (when given), then the first."""
+        spelt = text.lower() if text is not None else None
         chosen: dict[tuple, int] = {}
         for position in sorted(positions):
             phrase = self.phrases[position]
             best = chosen.get((phrase.label, phrase.exclusion))
-            if best is None or phrase.weight > self.phrases[best].weight:
+            if best is None or _preferred(phrase, self.phrases[best], spelt):
                 chosen[(phrase.label, phrase.exclusion)] = position
         return list(chosen.values())
+
+    def _has_ties(self, positions: list[int]) -> bool:
+        heaviest: dict[tuple, list[int]] = {}
+        for position in positions:
+            phrase = self.phrases[position]
+            heaviest.setdefault((phrase.label, phrase.exclusion), []).append(phrase.weight)
+        return any(weights.count(max(weights)) > 1 for weights in heaviest.values())
 
     def find(self, text: str) -> list[Phrase]:
         """The phrases present in ``text``, in the order they were given, each once."""
         return [self.phrases[position] for position in self.positions(text)]
+
+
+def _preferred(phrase: Phrase, best: Phrase, spelt: str | None) -> bool:
+    """Whether ``phrase`` counts rather than ``best`` (same label and kind, on the same words)."""
+    if phrase.weight != best.weight:
+        return phrase.weight > best.weight
+    if spelt is None:
+        return False
+    return phrase.text.lower() in spelt and best.text.lower() not in spelt
 
 
 def _patterns(

@@ -100,8 +100,14 @@ def test_a_long_phrase_matches_only_with_all_its_words_in_their_forms():
 
 def _found_word_by_word(phrases: list[Phrase], text: str) -> list[Phrase]:
     """The obvious, slow way: every phrase tried at every position of the text's words; then, of the
-    phrases of one label and kind found on exactly the same words, the heaviest (the first of equals)."""
+    phrases of one label and kind found on exactly the same words, the heaviest; of equals, the one
+    spelt as in the text, then the first."""
     tokens = words(text)
+
+    def preference(position: int) -> tuple:
+        phrase = phrases[position]
+        return (phrase.weight, phrase.text.lower() in text.lower(), -position)
+
     best_on: dict[tuple, int] = {}
     for position, phrase in enumerate(phrases):
         shape = words(phrase.text)
@@ -116,13 +122,14 @@ def _found_word_by_word(phrases: list[Phrase], text: str) -> list[Phrase]:
         )
         if found_on:
             key = (phrase.label, phrase.exclusion, len(shape), found_on)
-            if key not in best_on or phrase.weight > phrases[best_on[key]].weight:
+            if key not in best_on or preference(position) > preference(best_on[key]):
                 best_on[key] = position
     return [phrases[position] for position in sorted(best_on.values())]
 
 
 _VOCABULARY = ["oferta", "ofertas", "ofertes", "de", "d'", "empleo", "empleos", "feria", "fira", "bolsa",
-               "trabajo", "treball", "pràctica", "pràctiques", "curso", "la", "a", "ocupació", "ocupacions"]  # fmt: skip
+               "trabajo", "treball", "pràctica", "pràctiques", "practica", "curso", "la", "a", "ocupació", "ocupacio",
+               "ocupacions", "Ocupació"]  # fmt: skip
 _TEXTS = st.lists(st.sampled_from([*_VOCABULARY, ", ", "¡", "EMPLEO", "Ofertes"]), max_size=30).map(" ".join)
 
 
@@ -161,6 +168,17 @@ def test_phrases_of_one_topic_found_on_the_same_words_count_once_the_heaviest():
         vacant,
         elsewhere,
     ]
+
+
+def test_of_equally_heavy_phrases_on_the_same_words_the_one_spelt_as_in_the_text_counts():
+    spanish, valencian = Phrase("convocatoria", 2, "grants"), Phrase("convocatòria", 2, "grants")
+    vacant, vacante = Phrase("vacant", 2, "jobs"), Phrase("vacante", 2, "jobs")
+    matcher = PhraseMatcher([valencian, spanish, vacant, vacante])
+
+    assert matcher.find("Nueva convocatoria: 300 vacantes") == [spanish, vacant]  # both spell "vacantes"
+    assert matcher.find("Nova convocatòria: 300 vacants") == [valencian, vacant]
+    assert matcher.find("NUEVA CONVOCATORIA") == [spanish]  # case does not matter
+    assert matcher.find("convocatoría") == [valencian]  # spelt as neither: the first given
 
 
 _PREFIXED_VOCABULARY = ["oferta", "ofertas", "de", "empleo", "feria", "la"]
