@@ -2,7 +2,7 @@
 
 Each topic adds up the weights of its keywords found in the item (each keyword once, accents and
 case ignored, plurals accepted; two keywords of a topic found on the very same words, such as
-"convocatoria" and "convocatòria", count once: the heavier, or of equals the one spelt as in the text, which is the
+"convocatoria" and "convocatòria", count once: the heavier, or of equals the one spelt as in the text (the longest of several), which is the
 reason shown). A topic whose exclusion word appears counts nothing for that item;
 an item that only matched excluded topics is hidden, with the word that hid it. The item's score is
 the sum over its topics, its topic the one that contributed most, and its reasons the words.

@@ -239,7 +239,8 @@ class PhraseMatcher:
     heaviest: "convocatoria" and "convocatòria" are one word once folded, and "vacantes" is the
     plural of both "vacante" and "vacant". Found on other words as well, each counts. Of equally heavy
     ones, the one that counts (and is shown as the reason) is the one spelt as in the text (accents
-    included: "convocatòria" in a Valencian text), then the first given.
+    included: "convocatòria" in a Valencian text), the longest if several are ("vacante" rather than
+    "vacant" for "vacantes"), otherwise the first given.
     """
 
     def __init__(self, phrases: Iterable[Phrase]):
@@ -329,7 +330,7 @@ class PhraseMatcher:
 
     def _heaviest(self, positions: list[int], text: str | None = None) -> list[int]:
         """Of these phrases, the one that counts for each label and kind: the heaviest; of equals, the
-        one spelt as in ``text`` (when given), then the first."""
+        one spelt as in ``text`` (when given; the longest of several), then the first."""
         spelt = text.lower() if text is not None else None
         chosen: dict[tuple, int] = {}
         for position in sorted(positions):
@@ -357,7 +358,12 @@ def _preferred(phrase: Phrase, best: Phrase, spelt: str | None) -> bool:
         return phrase.weight > best.weight
     if spelt is None:
         return False
-    return phrase.text.lower() in spelt and best.text.lower() not in spelt
+    return _spelt_length(phrase, spelt) > _spelt_length(best, spelt)
+
+
+def _spelt_length(phrase: Phrase, spelt: str) -> int:
+    """How much of the text the phrase spells as it is written (0: not as written)."""
+    return len(phrase.text) if phrase.text.lower() in spelt else 0
 
 
 def _patterns(

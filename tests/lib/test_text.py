@@ -101,12 +101,13 @@ def test_a_long_phrase_matches_only_with_all_its_words_in_their_forms():
 def _found_word_by_word(phrases: list[Phrase], text: str) -> list[Phrase]:
     """The obvious, slow way: every phrase tried at every position of the text's words; then, of the
     phrases of one label and kind found on exactly the same words, the heaviest; of equals, the one
-    spelt as in the text, then the first."""
+    spelt as in the text (the longest of several), then the first."""
     tokens = words(text)
 
     def preference(position: int) -> tuple:
         phrase = phrases[position]
-        return (phrase.weight, phrase.text.lower() in text.lower(), -position)
+        spelt = len(phrase.text) if phrase.text.lower() in text.lower() else 0
+        return (phrase.weight, spelt, -position)
 
     best_on: dict[tuple, int] = {}
     for position, phrase in enumerate(phrases):
@@ -175,7 +176,7 @@ def test_of_equally_heavy_phrases_on_the_same_words_the_one_spelt_as_in_the_text
     vacant, vacante = Phrase("vacant", 2, "jobs"), Phrase("vacante", 2, "jobs")
     matcher = PhraseMatcher([valencian, spanish, vacant, vacante])
 
-    assert matcher.find("Nueva convocatoria: 300 vacantes") == [spanish, vacant]  # both spell "vacantes"
+    assert matcher.find("Nueva convocatoria: 300 vacantes") == [spanish, vacante]  # the longer spelt
     assert matcher.find("Nova convocatòria: 300 vacants") == [valencian, vacant]
     assert matcher.find("NUEVA CONVOCATORIA") == [spanish]  # case does not matter
     assert matcher.find("convocatoría") == [valencian]  # spelt as neither: the first given
