@@ -13,7 +13,9 @@ Figures:
 - wall time of the first cycle (every item new) and of an unchanged cycle (304 or same body hash),
   each from a run without the per-step clocks below (they are the benchmark's, not the pipeline's);
 - CPU of the two worker processes during the first 200-source cycle, against the same bytes put
-  through bare fastfeedparser and bare nh3 in one process (PostgreSQL's own CPU is not counted).
+  through bare fastfeedparser and bare nh3 in one process (PostgreSQL's own CPU is not counted),
+  and against the floor: the same feeds through only the steps no pipeline can skip, each done the
+  cheapest way (bench/curation_floor.py);
   This machine's CPU time varies by tens of per cent from one run to the next, so this is done in
   three rounds, each a first cycle from the same empty state followed at once by the bare runs: the
   figures shown are those of the round with the median ratio, and the three ratios are printed.
@@ -39,10 +41,11 @@ import nh3
 from django.conf import settings
 from django.db import connection, connections
 
+from bench.curation_floor import Floor, connection_params, floor_cpu, keyword_automaton
 from bench.database import bench_database_use
 from bench.feedgen import MB, Feed, build_feeds, heavy_tail_sizes, median_sizes
 from bench.feedserver import FeedServer
-from curation.models import Item, Source
+from curation.models import Item, Keyword, Source
 from curation.services import source_create, source_fetch_claimed
 
 BENCH_DATABASE = "socialdesk_bench"
@@ -81,11 +84,19 @@ class RatioRound:
     parse_cpu: float
     clean_cpu: float
     entries: int
+    floor: Floor
 
     @property
     def ratio(self) -> float:
+        return self._of_bare(self.cycle.cpu_seconds)
+
+    @property
+    def floor_ratio(self) -> float:
+        return self._of_bare(self.floor.cpu_seconds)
+
+    def _of_bare(self, seconds: float) -> float:
         bare = self.parse_cpu + self.clean_cpu
-        return self.cycle.cpu_seconds / bare if bare else float("inf")
+        return seconds / bare if bare else float("inf")
 
 
 @dataclass
@@ -206,16 +217,23 @@ def _run_cycle(source_ids: list[int], *, by_step: bool = True) -> CycleFigures:
     return CycleFigures(wall, tasks)
 
 
-def _ratio_rounds(ids: list[int], sizes: list[int], base: datetime) -> list[RatioRound]:
+def _ratio_rounds(ids: list[int], sizes: list[int], base: datetime, urls: list[str]) -> list[RatioRound]:
     """RATIO_ROUNDS times: a first cycle from the same empty state, then at once the bare steps over
-    the same bytes (in a process of their own, idle while the cycle runs)."""
+    the same bytes and the floor over the same feeds (in a process of their own, idle while the cycle
+    runs)."""
     rounds = []
+    phrases = list(Keyword.objects.values_list("phrase", flat=True))
+    database = connection_params(connection)
+    connections.close_all()  # the process forked next opens connections of its own
     context = multiprocessing.get_context("fork")
-    with context.Pool(1, initializer=_build_bare_feeds, initargs=(sizes, SEED_BIG, base)) as bare:
+    initargs = (sizes, SEED_BIG, base, phrases)
+    with context.Pool(1, initializer=_build_bare_feeds, initargs=initargs) as bare:
         for _ in range(RATIO_ROUNDS):
             _forget_what_was_fetched()
             cycle = _run_cycle(ids, by_step=False)
-            rounds.append(RatioRound(cycle, *bare.apply(_bare_cpu)))
+            parse_cpu, clean_cpu, entries = bare.apply(_bare_cpu)
+            floor = bare.apply(_floor_cpu, (urls, database))
+            rounds.append(RatioRound(cycle, parse_cpu, clean_cpu, entries, floor))
     return rounds
 
 
@@ -258,16 +276,22 @@ def _create_sources(server: FeedServer) -> list[int]:
 
 
 _bare_feeds: list[Feed] = []
+_floor_automaton: list = []
 
 
-def _build_bare_feeds(sizes: list[int], seed: int, base: datetime) -> None:
-    """Initializer of the process that runs the bare steps: the bytes the server serves, built there,
-    so the benchmark's own process (and the workers forked from it) never hold them."""
+def _build_bare_feeds(sizes: list[int], seed: int, base: datetime, phrases: list[str]) -> None:
+    """Initializer of the process that runs the bare steps and the floor: the bytes the server serves,
+    built there, so the benchmark's own process (and the workers forked from it) never hold them."""
     _bare_feeds[:] = build_feeds(sizes, seed, base)
+    _floor_automaton[:] = [keyword_automaton(phrases)]
 
 
 def _bare_cpu() -> tuple[float, float, int]:
     return _baseline_cpu(_bare_feeds)
+
+
+def _floor_cpu(urls: list[str], database: dict) -> Floor:
+    return floor_cpu(urls, _floor_automaton[0], database)
 
 
 def _baseline_cpu(feeds: list[Feed]) -> tuple[float, float, int]:
@@ -345,7 +369,7 @@ def run() -> list[tuple]:
         )
         ids = _create_sources(server)
         big_by_step = _run_cycle(ids)
-        rounds = _ratio_rounds(ids, big_sizes, base)
+        rounds = _ratio_rounds(ids, big_sizes, base, [server.url(info) for info in server.feeds])
         big_unchanged = _run_cycle(ids, by_step=False)
     median = sorted(rounds, key=lambda one: one.ratio)[len(rounds) // 2]
     big_first = median.cycle
@@ -363,6 +387,11 @@ def run() -> list[tuple]:
             f"≤ {TARGET_CPU_RATIO:g}×",
             _verdict(median.ratio, TARGET_CPU_RATIO),
         ),
+        (
+            "CPU: floor, the unavoidable steps alone, each round",
+            " · ".join(f"{one.floor.cpu_seconds:.2f} s = {one.floor_ratio:.2f}× bare" for one in rounds),
+        ),
+        ("CPU: floor by step, median round", median.floor.by_step()),
     ]
 
     _empty_curation_tables()

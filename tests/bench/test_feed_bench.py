@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 import fastfeedparser
 import pytest
 
+from bench.curation_floor import STEPS, connection_params, floor_cpu, keyword_automaton
 from bench.feedgen import KB, MB, SIZE_CAP, build_feeds, heavy_tail_sizes, median_sizes
 from bench.feedserver import FeedServer
 from lib.safe_fetch import safe_get
+from lib.text import spaced_words
 
 BASE = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -60,3 +62,28 @@ def test_the_server_answers_304_to_its_own_validators_and_the_same_body_otherwis
         assert one.status == two.status == 200
         assert one.body == two.body
         assert "etag" not in one.headers and "last-modified" not in one.headers
+
+
+def test_the_floor_keyword_automaton_finds_keywords_by_whole_folded_words_and_plurals():
+    automaton = keyword_automaton(["oferta de empleo", "Formació"])
+
+    def found(text: str) -> int:
+        return len(list(automaton.iter(spaced_words(text))))
+
+    assert found("Ofertas de EMPLEO y formacions") == 2
+    assert found("ofertante de empleos") == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_floor_does_each_step_over_every_entry_of_the_feeds(server):
+    from django.db import connection
+
+    urls = [server.url(info) for info in server.feeds]
+    feeds = build_feeds(median_sizes(40), seed=5, base=BASE)  # what the server serves
+    entries = sum(len(fastfeedparser.parse(feed.body)["entries"]) for feed in feeds)
+
+    floor = floor_cpu(urls, keyword_automaton(["empleo"]), connection_params(connection))
+
+    assert floor.rows == entries > 0
+    assert set(floor.steps) == set(STEPS) and floor.cpu_seconds == sum(floor.steps.values()) > 0
