@@ -333,6 +333,8 @@ class FetchReport:
     error_kind: str = ""  # a FetchErrorKind
     error_detail: str = ""
     parser: str = ""
+    warning_count: int = 0  # of what was read: items skipped, dates not understood
+    warnings: list[str] = field(default_factory=list)  # the first WARNINGS_KEPT, in English
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -579,6 +581,8 @@ def source_fetch(*, source: Source, now: datetime | None = None) -> FetchReport:
         error_kind=source.last_error_kind,
         error_detail=source.last_error_detail,
         parser=parsed.parser if parsed is not None else "",
+        warning_count=len(parsed.warnings) if parsed is not None else 0,
+        warnings=[str(warning) for warning in parsed.warnings[:WARNINGS_KEPT]] if parsed is not None else [],
     )
 
 

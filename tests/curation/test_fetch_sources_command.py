@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from curation.models import FetchStatus, Source
+from curation.models import FetchStatus, Source, SourceKind
 from tests.curation.conftest import rss, rss_item
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
@@ -43,6 +43,27 @@ def test_by_default_the_due_sources_are_fetched_and_a_broken_one_does_not_stop_t
     assert f"#{sources['broken'].pk}: error (not_a_feed)" in output
     assert "2 source(s) considered, 1 with errors." in output
     assert feed_server.hits("/later") == [] and feed_server.hits("/muted") == []
+
+
+def test_what_a_read_skipped_or_could_not_understand_is_printed(feed_server, make_source):
+    page = (
+        "<ul>"
+        + "".join(f"<li><a href='/o/{n}'>Oferta {n}</a> <i>pronto</i></li>" for n in range(7))
+        + "</ul>"
+    )
+    source = make_source(
+        feed_server.serve("/page", page.encode(), content_type="text/html"),
+        kind=SourceKind.PAGE,
+        item_selector="li",
+        title_selector="a",
+        date_selector="i",
+    )
+
+    output = _run("--source", str(source.pk))
+
+    assert f"#{source.pk}: ok, 7 new" in output
+    assert output.count(f"#{source.pk}:   warning: The date “pronto” could not be read.") == 5
+    assert f"#{source.pk}:   and 2 more warnings" in output
 
 
 def test_all_fetches_every_source_that_is_not_muted(sources, feed_server):

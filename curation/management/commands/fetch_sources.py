@@ -58,4 +58,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"#{source_id}: error ({report.error_kind}) {report.error_detail}")
             else:
                 self.stdout.write(f"#{source_id}: {report.status}, {report.new_items} new")
+                for warning in report.warnings:
+                    self.stdout.write(f"#{source_id}:   warning: {warning}")
+                if report.warning_count > len(report.warnings):
+                    self.stdout.write(
+                        f"#{source_id}:   and {report.warning_count - len(report.warnings)} more warnings"
+                    )
         self.stdout.write(f"{len(ids)} source(s) considered, {failed} with errors.")
