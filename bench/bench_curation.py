@@ -389,7 +389,11 @@ def run() -> list[tuple]:
         ),
         (
             "CPU: floor, the unavoidable steps alone, each round",
-            " · ".join(f"{one.floor.cpu_seconds:.2f} s = {one.floor_ratio:.2f}× bare" for one in rounds),
+            " · ".join(
+                f"{one.floor.cpu_seconds:.2f} s = {one.floor_ratio:.2f}× bare "
+                f"({one.floor.own_ratio:.2f}× its own parse + sanitize)"
+                for one in rounds
+            ),
         ),
         ("CPU: floor by step, median round", median.floor.by_step()),
     ]
