@@ -218,3 +218,40 @@ class OpmlUploadForm(forms.Form):
                 params={"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_DOCUMENT_BYTES)},
             )
         return upload
+
+
+class TopicForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    hashtags = forms.CharField(
+        label=_("Suggested hashtags"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Separated by spaces, e.g. #Empleo #Ocupació. A post composed from an item of this topic starts with them."
+        ),
+    )
+    is_active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        initial=True,
+        help_text=_("An inactive topic scores nothing and is left out of the filters."),
+    )
+
+
+class KeywordForm(forms.Form):
+    phrase = forms.CharField(
+        label=_("Word or phrase"),
+        max_length=120,
+        help_text=_("Accents and capitals do not matter, and plurals are found too."),
+    )
+    weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=10, initial=2)
+    is_exclusion = forms.BooleanField(
+        label=_("Exclusion"),
+        required=False,
+        help_text=_("An item containing it does not count for this topic."),
+    )
+
+
+class KeywordChangeForm(forms.Form):
+    weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=10)
+    is_exclusion = forms.BooleanField(label=_("Exclusion"), required=False)

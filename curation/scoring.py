@@ -110,6 +110,13 @@ def _version() -> tuple:
     return (topics["count"], topics["changed"], keywords["count"], keywords["changed"])
 
 
+def scorer_forget() -> None:
+    """Make this process's next ``current_scorer`` look at the topics now (they just changed here)."""
+    global _checked_at
+    with _cache_lock:
+        _checked_at = float("-inf")
+
+
 def current_scorer() -> Scorer:
     """The scorer for the active topics, rebuilt when they change (checked every RECHECK_SECONDS
     with two small queries)."""

@@ -27,3 +27,11 @@ def import_opml(import_id: int) -> None:
     opml_import = OpmlImport.objects.filter(pk=import_id).first()
     if opml_import is not None:
         opml_import_run(opml_import=opml_import)
+
+
+@shared_task(name="curation.tasks.rescore_new_items")
+def rescore_new_items() -> int:
+    """Score the new items again after the manager changed the topics; returns how many changed."""
+    from curation.topics import items_rescore_new
+
+    return items_rescore_new().changed

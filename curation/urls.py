@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curation import views
+from curation import views, views_topics
 
 app_name = "curation"
 
@@ -21,6 +21,13 @@ urlpatterns = [
     path("sources/<int:source_id>/unmute/", views.source_unmute_view, name="source_unmute"),
     path("sources/<int:source_id>/fetch/", views.source_fetch_now, name="source_fetch"),
     path("sources/<int:source_id>/delete/", views.source_delete_view, name="source_delete"),
+    path("topics/", views_topics.topics, name="topics"),
+    path("topics/new/", views_topics.topic_new, name="topic_new"),
+    path("topics/rescore/", views_topics.items_rescore_view, name="items_rescore"),
+    path("topics/<int:topic_id>/", views_topics.topic_edit, name="topic_edit"),
+    path("topics/<int:topic_id>/keywords/", views_topics.keyword_add_view, name="keyword_add"),
+    path("keywords/<int:keyword_id>/", views_topics.keyword_change_view, name="keyword_change"),
+    path("keywords/<int:keyword_id>/remove/", views_topics.keyword_remove_view, name="keyword_remove"),
     path("opml/", views.opml, name="opml"),
     path("opml/import/", views.opml_upload, name="opml_upload"),
     path("opml/imports/<int:import_id>/", views.opml_import, name="opml_import"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from curation.models import FetchErrorKind, FetchStatus, HiddenReason, Item, Source
 from curation.services import source_create, source_mute
+from curation.topics import keyword_add, topic_create
 from inbox.models import Conversation
 from lib.messages import Message
 from networks.models import Channel, SandboxAccount
@@ -58,6 +59,7 @@ def desk_create(*, manager: User) -> Desk:
     ]
     hidden_item = _duplicate_elsewhere(items[0])
     _sources_needing_attention()
+    _topic_with_words()
     AudienceSegment.objects.get_or_create(slug="job-seekers", defaults={"name": "Personas que buscan empleo"})
     return Desk(
         manager=manager,
@@ -95,6 +97,13 @@ def _sources_needing_attention() -> None:
     )
     noisy = source_create(name="Agenda cultural", url="https://agenda.example.org/feed")
     source_mute(source=noisy, reason="Nada sobre empleo")
+
+
+def _topic_with_words() -> None:
+    topic = topic_create(name="Empleo", hashtags="#Empleo #Ocupació")
+    keyword_add(topic=topic, phrase="oferta de empleo", weight=5, is_exclusion=False)
+    keyword_add(topic=topic, phrase="paro cardíaco", weight=1, is_exclusion=True)
+    topic_create(name="Vivienda", is_active=False)
 
 
 def _citizens_write(*, account: SandboxAccount, channel: Channel) -> list[Conversation]:

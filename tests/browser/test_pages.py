@@ -23,6 +23,8 @@ PAGES: dict[str, Callable[[Desk], str]] = {
     "sources": lambda desk: reverse("curation:sources"),
     "new source": lambda desk: reverse("curation:source_new"),
     "OPML": lambda desk: reverse("curation:opml"),
+    "topics and keywords": lambda desk: reverse("curation:topics"),
+    "new topic": lambda desk: reverse("curation:topic_new"),
     "composer": lambda desk: reverse("publishing:compose"),
     "calendar": lambda desk: f"{reverse('scheduling:calendar')}?week={desk.delivery_week}",
     "channels": lambda desk: reverse("networks:channels"),

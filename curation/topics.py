@@ -1,0 +1,158 @@
+"""Topics and their keywords, as the manager tunes them from the curation room, and scoring again.
+
+A keyword change counts for every item read afterwards (the worker's scorer notices within seconds,
+see ``curation.scoring``). The items already in the queue keep the score they were given, unless the
+manager asks to score the new ones again: an exclusion added for a false positive ("paro cardíaco")
+then hides the items it should have hidden, and a new keyword lifts the ones it should have lifted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from curation.models import HiddenReason, Item, ItemState, Keyword, Topic
+from curation.scoring import current_scorer, rank_for, scorer_forget
+from lib.sanitize import html_to_text
+from lib.text import fold, words
+
+RESCORE_BATCH = 500
+# As much of an item's HTML as scoring reads at ingest (curation.services.TEXT_HTML_CHARS).
+RESCORE_HTML_CHARS = 2_500
+
+
+def topics_with_keywords() -> QuerySet[Topic]:
+    """Every topic, active ones first, with its keywords (exclusions first, then the heaviest)."""
+    return Topic.objects.prefetch_related(
+        Prefetch("keywords", queryset=Keyword.objects.order_by("-is_exclusion", "-weight", "phrase"))
+    ).order_by("-is_active", "name")
+
+
+def topic_create(*, name: str, hashtags: str = "", is_active: bool = True) -> Topic:
+    topic = Topic(name=name.strip(), slug=_free_slug(name), hashtags=hashtags.strip(), is_active=is_active)
+    topic.full_clean()
+    topic.save()
+    return topic
+
+
+def topic_update(*, topic: Topic, name: str, hashtags: str, is_active: bool) -> Topic:
+    topic.name, topic.hashtags, topic.is_active = name.strip(), hashtags.strip(), is_active
+    topic.full_clean()
+    topic.save()
+    return topic
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(fold(name))[:40] or "topic"
+    slug, number = base, 2
+    while Topic.objects.filter(slug=slug).exists():
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def keyword_add(*, topic: Topic, phrase: str, weight: int, is_exclusion: bool) -> Keyword:
+    """Add a word or phrase to ``topic``; ValidationError when it has no word or is there already
+    (accents and case ignored: "Convocatòria" is "convocatoria" with another spelling, not a new word
+    unless written differently)."""
+    phrase = " ".join(phrase.split())
+    if not words(phrase):
+        raise ValidationError({"phrase": _("Write a word or phrase with at least one letter or digit.")})
+    if topic.keywords.filter(phrase__iexact=phrase).exists():
+        raise ValidationError(
+            {"phrase": _("“%(phrase)s” is already a word of this topic.") % {"phrase": phrase}}
+        )
+    keyword = Keyword(topic=topic, phrase=phrase, weight=weight, is_exclusion=is_exclusion)
+    keyword.full_clean()
+    keyword.save()
+    return keyword
+
+
+def keyword_update(*, keyword: Keyword, weight: int, is_exclusion: bool) -> Keyword:
+    keyword.weight, keyword.is_exclusion = weight, is_exclusion
+    keyword.full_clean()
+    keyword.save()
+    return keyword
+
+
+def keyword_remove(*, keyword: Keyword) -> None:
+    keyword.delete()
+
+
+@dataclass(frozen=True)
+class RescoreReport:
+    scored: int  # new items scored again
+    changed: int  # of which the score, topic or visibility changed
+    hidden: int  # now hidden by an exclusion
+    shown: int  # back in the queue (an exclusion gone)
+
+
+def items_rescore_new() -> RescoreReport:
+    """Score again every new item that is not a duplicate, with the topics as they are now.
+
+    Items shortlisted, used or discarded keep their score: the manager has dealt with them. A
+    duplicate stays hidden behind its original whatever its words. Batches of RESCORE_BATCH, each
+    written in one transaction, so a worker stopped halfway leaves every item with a consistent score.
+    """
+    scorer_forget()  # the topics just changed: no waiting for the next check
+    scorer = current_scorer()
+    scored = changed = hidden = shown = 0
+    candidates = (
+        Item.objects.filter(state=ItemState.NEW)
+        .exclude(hidden_reason=HiddenReason.DUPLICATE)
+        .only(
+            "id",
+            "title",
+            "summary_html",
+            "score",
+            "topic_id",
+            "score_reasons",
+            "rank",
+            "hidden_reason",
+            "hidden_detail",
+            "published_at",
+            "first_seen_at",
+        )
+        .order_by("id")
+    )
+    last_id = 0
+    while True:
+        batch = list(candidates.filter(id__gt=last_id)[:RESCORE_BATCH])
+        if not batch:
+            break
+        last_id = batch[-1].pk
+        updated = []
+        for item in batch:
+            before = (item.score, item.topic_id, item.hidden_reason)
+            _apply_score(
+                item, scorer.score(item.title, html_to_text(item.summary_html, limit=RESCORE_HTML_CHARS))
+            )
+            scored += 1
+            if (item.score, item.topic_id, item.hidden_reason) != before:
+                changed += 1
+                hidden += item.hidden_reason == HiddenReason.EXCLUDED and before[2] != HiddenReason.EXCLUDED
+                shown += item.hidden_reason == HiddenReason.VISIBLE and before[2] == HiddenReason.EXCLUDED
+                updated.append(item)
+        with transaction.atomic():
+            Item.objects.bulk_update(
+                updated, ["score", "topic", "score_reasons", "rank", "hidden_reason", "hidden_detail"]
+            )
+    return RescoreReport(scored=scored, changed=changed, hidden=hidden, shown=shown)
+
+
+def _apply_score(item: Item, score) -> None:
+    item.score, item.topic_id, item.score_reasons = score.points, score.topic_id, score.reasons
+    if score.excluded_by:
+        item.hidden_reason, item.hidden_detail = HiddenReason.EXCLUDED, score.excluded_by[:200]
+    elif item.hidden_reason == HiddenReason.EXCLUDED:
+        item.hidden_reason, item.hidden_detail = HiddenReason.VISIBLE, ""
+    freshness = (
+        item.published_at
+        if item.published_at and item.published_at < item.first_seen_at
+        else item.first_seen_at
+    )
+    item.rank = rank_for(score=score.points, when=freshness)
