@@ -16,4 +16,11 @@ class Migration(migrations.Migration):
                 blank=True, default=dict, editable=False, verbose_name="error detail to translate"
             ),
         ),
+        migrations.AddField(
+            model_name="source",
+            name="last_warnings",
+            field=models.JSONField(
+                blank=True, default=dict, editable=False, verbose_name="warnings of the last read"
+            ),
+        ),
     ]
