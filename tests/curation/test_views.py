@@ -412,6 +412,8 @@ def test_hidden_items_always_say_why(supervisor_client, make_source):
         in row(duplicate)
     )
     assert "Contiene la palabra excluida «paro cardíaco»." in row(excluded)
+    assert f'<a href="{reverse("curation:topics")}">Cambiar las exclusiones</a>' in row(excluded)
+    assert reverse("curation:topics") not in row(duplicate) + row(expired)
     assert "Su plazo ha terminado." in row(expired)
     assert f'id="item-{original.pk}"' not in page
 
