@@ -412,7 +412,7 @@ def test_hidden_items_always_say_why(supervisor_client, make_source):
         in row(duplicate)
     )
     assert "Contiene la palabra excluida «paro cardíaco»." in row(excluded)
-    assert f'<a href="{reverse("curation:topics")}">Cambiar las exclusiones</a>' in row(excluded)
+    assert f'<a href="{reverse("curation:topics")}">Ver las exclusiones</a>' in row(excluded)  # reads only
     assert reverse("curation:topics") not in row(duplicate) + row(expired)
     assert "Su plazo ha terminado." in row(expired)
     assert f'id="item-{original.pk}"' not in page
@@ -454,6 +454,15 @@ def test_an_items_page_shows_its_sanitized_summary_as_html_and_everything_else_e
     assert "SEPE" in page  # also in
     assert f'action="{reverse("curation:item_shortlist", args=[item.pk])}"' in page
     assert "hx-post" not in page.split('<main id="main"')[1]  # the item's page posts and comes back
+
+
+def test_an_item_hidden_by_an_exclusion_leads_the_manager_to_change_it(manager_client, make_source):
+    item = make_item(make_source(), "x", hidden_reason=HiddenReason.EXCLUDED, hidden_detail="paro cardíaco")
+
+    page = manager_client.get(reverse("curation:item", args=[item.pk])).content.decode()
+
+    assert "Contiene la palabra excluida «paro cardíaco»." in page
+    assert f'<a href="{reverse("curation:topics")}">Cambiar las exclusiones</a>' in page
 
 
 def test_a_missing_item_is_404(manager_client):
