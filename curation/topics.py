@@ -20,6 +20,8 @@ from curation.models import HiddenReason, Item, ItemState, Keyword, Topic
 from curation.scoring import current_scorer, rank_for, scorer_forget
 from lib.sanitize import html_to_text
 from lib.text import fold, words
+from socialdesk.audit import audit_record
+from socialdesk.models.audit import AuditAction
 
 RESCORE_BATCH = 500
 # As much of an item's HTML as scoring reads at ingest (curation.services.TEXT_HTML_CHARS).
@@ -33,18 +35,33 @@ def topics_with_keywords() -> QuerySet[Topic]:
     ).order_by("-is_active", "name")
 
 
-def topic_create(*, name: str, hashtags: str = "", is_active: bool = True) -> Topic:
+def topic_create(*, name: str, hashtags: str = "", is_active: bool = True, actor=None, request=None) -> Topic:
     topic = Topic(name=name.strip(), slug=_free_slug(name), hashtags=hashtags.strip(), is_active=is_active)
     topic.full_clean()
     topic.save()
+    _audit(topic, "topic_added", actor, request, name=topic.name, hashtags=topic.hashtags, active=is_active)
     return topic
 
 
-def topic_update(*, topic: Topic, name: str, hashtags: str, is_active: bool) -> Topic:
+def topic_update(
+    *, topic: Topic, name: str, hashtags: str, is_active: bool, actor=None, request=None
+) -> Topic:
     topic.name, topic.hashtags, topic.is_active = name.strip(), hashtags.strip(), is_active
     topic.full_clean()
     topic.save()
+    _audit(topic, "topic_saved", actor, request, name=topic.name, hashtags=topic.hashtags, active=is_active)
     return topic
+
+
+def _audit(topic: Topic, change: str, actor, request, **details) -> None:
+    """One audit event per change: the supervisor can see who made the queue rank as it does."""
+    audit_record(
+        action=AuditAction.TOPIC_CHANGED,
+        actor=actor,
+        target=topic,
+        details={"change": change, **details},
+        request=request,
+    )
 
 
 def _free_slug(name: str) -> str:
@@ -55,7 +72,9 @@ def _free_slug(name: str) -> str:
     return slug
 
 
-def keyword_add(*, topic: Topic, phrase: str, weight: int, is_exclusion: bool) -> Keyword:
+def keyword_add(
+    *, topic: Topic, phrase: str, weight: int, is_exclusion: bool, actor=None, request=None
+) -> Keyword:
     """Add a word or phrase to ``topic``; ValidationError when it has no word or is there already
     (accents and case ignored: "Convocatòria" is "convocatoria" with another spelling, not a new word
     unless written differently)."""
@@ -69,18 +88,32 @@ def keyword_add(*, topic: Topic, phrase: str, weight: int, is_exclusion: bool) -
     keyword = Keyword(topic=topic, phrase=phrase, weight=weight, is_exclusion=is_exclusion)
     keyword.full_clean()
     keyword.save()
+    _audit(topic, "keyword_added", actor, request, phrase=phrase, weight=weight, exclusion=is_exclusion)
     return keyword
 
 
-def keyword_update(*, keyword: Keyword, weight: int, is_exclusion: bool) -> Keyword:
+def keyword_update(*, keyword: Keyword, weight: int, is_exclusion: bool, actor=None, request=None) -> Keyword:
+    before = {"weight": keyword.weight, "exclusion": keyword.is_exclusion}
     keyword.weight, keyword.is_exclusion = weight, is_exclusion
     keyword.full_clean()
     keyword.save()
+    _audit(
+        keyword.topic,
+        "keyword_changed",
+        actor,
+        request,
+        phrase=keyword.phrase,
+        weight=weight,
+        exclusion=is_exclusion,
+        before=before,
+    )
     return keyword
 
 
-def keyword_remove(*, keyword: Keyword) -> None:
+def keyword_remove(*, keyword: Keyword, actor=None, request=None) -> None:
+    topic, phrase = keyword.topic, keyword.phrase
     keyword.delete()
+    _audit(topic, "keyword_removed", actor, request, phrase=phrase)
 
 
 @dataclass(frozen=True)

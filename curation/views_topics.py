@@ -66,12 +66,12 @@ def _topic_form_page(request: HttpRequest, *, topic: Topic | None) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         try:
             if topic is None:
-                topic = topic_create(**form.cleaned_data)
+                topic = topic_create(**form.cleaned_data, actor=request.user, request=request)
                 messages.success(
                     request, _("Topic “%(name)s” added: give it its words below.") % {"name": topic.name}
                 )
             else:
-                topic = topic_update(topic=topic, **form.cleaned_data)
+                topic = topic_update(topic=topic, **form.cleaned_data, actor=request.user, request=request)
                 messages.success(request, _("Topic “%(name)s” saved.") % {"name": topic.name})
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -87,7 +87,7 @@ def keyword_add_view(request: HttpRequest, topic_id: int) -> HttpResponse:
     form = KeywordForm(request.POST, auto_id=f"id_{topic.pk}_%s")
     if form.is_valid():
         try:
-            keyword = keyword_add(topic=topic, **form.cleaned_data)
+            keyword = keyword_add(topic=topic, **form.cleaned_data, actor=request.user, request=request)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -105,7 +105,7 @@ def keyword_change_view(request: HttpRequest, keyword_id: int) -> HttpResponse:
     keyword = get_object_or_404(Keyword.objects.select_related("topic"), pk=keyword_id)
     form = KeywordChangeForm(request.POST)
     if form.is_valid():
-        keyword_update(keyword=keyword, **form.cleaned_data)
+        keyword_update(keyword=keyword, **form.cleaned_data, actor=request.user, request=request)
         messages.success(request, _("“%(phrase)s” saved.") % {"phrase": keyword.phrase})
     else:
         messages.error(request, _("The weight goes from 1 to 10."))
@@ -115,8 +115,8 @@ def keyword_change_view(request: HttpRequest, keyword_id: int) -> HttpResponse:
 @require(Capability.WORK_DESK)
 @require_POST
 def keyword_remove_view(request: HttpRequest, keyword_id: int) -> HttpResponse:
-    keyword = get_object_or_404(Keyword, pk=keyword_id)
-    keyword_remove(keyword=keyword)
+    keyword = get_object_or_404(Keyword.objects.select_related("topic"), pk=keyword_id)
+    keyword_remove(keyword=keyword, actor=request.user, request=request)
     messages.success(request, _("“%(phrase)s” removed.") % {"phrase": keyword.phrase})
     return redirect(_at(keyword.topic_id))
 

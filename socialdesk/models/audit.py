@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     CALENDAR_FEED_RENEWED = "calendar_feed_renewed", _("Calendar feed address renewed")
     COLLEAGUE_ASKED = "colleague_asked", _("Question sent to a colleague")
     SLA_TARGET_CHANGED = "sla_target_changed", _("Response target changed")
+    TOPIC_CHANGED = "topic_changed", _("Curation topic or keyword changed")
 
 
 class AuditEvent(models.Model):

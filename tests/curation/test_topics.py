@@ -186,3 +186,29 @@ def test_a_keyword_service_refuses_a_phrase_without_words(jobs):
     with pytest.raises(ValidationError):
         keyword_add(topic=jobs, phrase="...", weight=1, is_exclusion=False)
     assert jobs.keywords.count() == 1
+
+
+def test_every_change_to_topics_and_words_is_in_the_audit_log(manager_client, manager, jobs):
+    from socialdesk.models import AuditEvent
+    from socialdesk.models.audit import AuditAction
+
+    manager_client.post(reverse("curation:keyword_add", args=[jobs.pk]), {"phrase": "beca", "weight": 2})
+    beca = jobs.keywords.get(phrase="beca")
+    manager_client.post(reverse("curation:keyword_change", args=[beca.pk]), {"weight": 2, "is_exclusion": "on"})
+    manager_client.post(reverse("curation:keyword_remove", args=[beca.pk]))
+    manager_client.post(reverse("curation:topic_edit", args=[jobs.pk]), {"name": "Empleo", "is_active": "on"})
+
+    events = AuditEvent.objects.filter(action=AuditAction.TOPIC_CHANGED, actor=manager).order_by("id")
+    assert [(event.target_id, event.details["change"]) for event in events] == [
+        (str(jobs.pk), "keyword_added"),
+        (str(jobs.pk), "keyword_changed"),
+        (str(jobs.pk), "keyword_removed"),
+        (str(jobs.pk), "topic_saved"),
+    ]
+    assert events[1].details == {
+        "change": "keyword_changed",
+        "phrase": "beca",
+        "weight": 2,
+        "exclusion": True,
+        "before": {"weight": 2, "exclusion": False},
+    }
