@@ -18,14 +18,13 @@ from django.utils.translation import gettext as _
 
 from curation.models import HiddenReason, Item, ItemState, Keyword, Topic
 from curation.scoring import current_scorer, rank_for, scorer_forget
+from curation.services import TEXT_HTML_CHARS
 from lib.sanitize import html_to_text
 from lib.text import fold, words
 from socialdesk.audit import audit_record
 from socialdesk.models.audit import AuditAction
 
 RESCORE_BATCH = 500
-# As much of an item's HTML as scoring reads at ingest (curation.services.TEXT_HTML_CHARS).
-RESCORE_HTML_CHARS = 2_500
 
 
 def topics_with_keywords() -> QuerySet[Topic]:
@@ -75,9 +74,9 @@ def _free_slug(name: str) -> str:
 def keyword_add(
     *, topic: Topic, phrase: str, weight: int, is_exclusion: bool, actor=None, request=None
 ) -> Keyword:
-    """Add a word or phrase to ``topic``; ValidationError when it has no word or is there already
-    (accents and case ignored: "Convocatòria" is "convocatoria" with another spelling, not a new word
-    unless written differently)."""
+    """Add a word or phrase to ``topic``; ValidationError when it has no word or is there already,
+    capitals aside (a spelling with other accents is another word, as the seeded "convocatoria" and
+    "convocatòria" are: each is shown as the reason for the texts that spell it so)."""
     phrase = " ".join(phrase.split())
     if not words(phrase):
         raise ValidationError({"phrase": _("Write a word or phrase with at least one letter or digit.")})
@@ -162,7 +161,7 @@ def items_rescore_new() -> RescoreReport:
         for item in batch:
             before = (item.score, item.topic_id, item.hidden_reason)
             _apply_score(
-                item, scorer.score(item.title, html_to_text(item.summary_html, limit=RESCORE_HTML_CHARS))
+                item, scorer.score(item.title, html_to_text(item.summary_html, limit=TEXT_HTML_CHARS))
             )
             scored += 1
             if (item.score, item.topic_id, item.hidden_reason) != before:
