@@ -255,3 +255,14 @@ class KeywordForm(forms.Form):
 class KeywordChangeForm(forms.Form):
     weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=10)
     is_exclusion = forms.BooleanField(label=_("Exclusion"), required=False)
+
+
+class ScoreTryForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=500, required=False)
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Paste a headline and its text to see the score the topics give it now."),
+    )

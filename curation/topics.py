@@ -116,6 +116,29 @@ def keyword_remove(*, keyword: Keyword, actor=None, request=None) -> None:
 
 
 @dataclass(frozen=True)
+class ScoreTry:
+    points: int
+    topic: Topic | None
+    reasons: list[dict]  # {"word", "weight", "topic"} as stored on items, "topic" being the topic's name
+    excluded_by: str
+
+
+def score_try(*, title: str, text: str) -> ScoreTry:
+    """The score the topics as they are now give a headline and its text (nothing is stored)."""
+    scorer_forget()  # the person trying may have just changed a word
+    score = current_scorer().score(title, text)
+    names = dict(Topic.objects.values_list("slug", "name"))
+    return ScoreTry(
+        points=score.points,
+        topic=Topic.objects.filter(pk=score.topic_id).first() if score.topic_id else None,
+        reasons=[
+            {**reason, "topic": names.get(reason["topic"], reason["topic"])} for reason in score.reasons
+        ],
+        excluded_by=score.excluded_by,
+    )
+
+
+@dataclass(frozen=True)
 class RescoreReport:
     scored: int  # new items scored again
     changed: int  # of which the score, topic or visibility changed

@@ -24,6 +24,7 @@ urlpatterns = [
     path("topics/", views_topics.topics, name="topics"),
     path("topics/new/", views_topics.topic_new, name="topic_new"),
     path("topics/rescore/", views_topics.items_rescore_view, name="items_rescore"),
+    path("topics/try/", views_topics.score_try_view, name="score_try"),
     path("topics/<int:topic_id>/", views_topics.topic_edit, name="topic_edit"),
     path("topics/<int:topic_id>/keywords/", views_topics.keyword_add_view, name="keyword_add"),
     path("keywords/<int:keyword_id>/", views_topics.keyword_change_view, name="keyword_change"),

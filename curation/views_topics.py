@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from curation.forms import KeywordChangeForm, KeywordForm, TopicForm
+from curation.forms import KeywordChangeForm, KeywordForm, ScoreTryForm, TopicForm
 from curation.models import Keyword, Topic
 from curation.tasks import rescore_new_items
 from curation.topics import (
     keyword_add,
     keyword_remove,
     keyword_update,
+    score_try,
     topic_create,
     topic_update,
     topics_with_keywords,
@@ -36,7 +37,8 @@ def _topics_page(
         topic.keyword_form = (
             form if failed is not None and topic.pk == failed.pk else KeywordForm(auto_id=f"id_{topic.pk}_%s")
         )
-    return render(request, "curation/topics.html", {"topics": topics}, status=status)
+    context = {"topics": topics, "try_form": ScoreTryForm()}
+    return render(request, "curation/topics.html", context, status=status)
 
 
 def _at(topic_id: int) -> str:
@@ -132,3 +134,18 @@ def items_rescore_view(request: HttpRequest) -> HttpResponse:
         ),
     )
     return redirect(reverse("curation:topics"))
+
+
+@require(Capability.READ_DESK)
+@require_POST
+def score_try_view(request: HttpRequest) -> HttpResponse:
+    """What the topics make of a pasted text; changes nothing. htmx gets the result alone."""
+    form = ScoreTryForm(request.POST)
+    result = score_try(**form.cleaned_data) if form.is_valid() else None
+    context = {"try_form": form, "tried": result, "topics": None}
+    if request.htmx:
+        return render(request, "curation/_score_try.html", context)
+    topics = list(topics_with_keywords())
+    for topic in topics:
+        topic.keyword_form = KeywordForm(auto_id=f"id_{topic.pk}_%s")
+    return render(request, "curation/topics.html", {**context, "topics": topics})

@@ -37,7 +37,8 @@ def test_the_supervisor_reads_the_topics_and_changes_nothing(supervisor_client, 
     page = supervisor_client.get(reverse("curation:topics")).content.decode()
 
     assert "oferta de empleo" in page
-    assert 'method="post"' not in page.split('<main id="main"')[1]
+    forms = re.findall(r'<form method="post" action="([^"]+)"', page.split('<main id="main"')[1])
+    assert forms == [reverse("curation:score_try")]  # trying a text changes nothing
     response = supervisor_client.post(
         reverse("curation:keyword_add", args=[jobs.pk]), {"phrase": "beca", "weight": 2}
     )
@@ -212,3 +213,25 @@ def test_every_change_to_topics_and_words_is_in_the_audit_log(manager_client, ma
         "exclusion": True,
         "before": {"weight": 2, "exclusion": False},
     }
+
+
+def test_a_pasted_text_shows_the_score_the_topics_give_it_and_nothing_is_stored(supervisor_client, jobs):
+    keyword_add(topic=jobs, phrase="paro cardíaco", weight=1, is_exclusion=True)
+    items_before = Item.objects.count()
+
+    scored = supervisor_client.post(
+        reverse("curation:score_try"),
+        {"title": "Nueva oferta de empleo", "text": "Ofertas de empleo en Elche."},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    excluded = supervisor_client.post(
+        reverse("curation:score_try"), {"title": "Oferta de empleo", "text": "Qué hacer ante un paro cardíaco"}
+    ).content.decode()
+    nothing = supervisor_client.post(reverse("curation:score_try"), {"title": "Fiestas", "text": ""}).content.decode()
+
+    assert "<!doctype" not in scored  # htmx gets the result alone
+    assert "<strong>Puntuación 5</strong>, tema «Empleo»." in scored
+    assert "<li>oferta de empleo (5) — Empleo</li>" in scored
+    assert "Oculto:</strong> contiene la palabra excluida «paro cardíaco»." in excluded
+    assert "Puntuación 0" in nothing
+    assert Item.objects.count() == items_before
