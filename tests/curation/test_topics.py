@@ -195,7 +195,9 @@ def test_every_change_to_topics_and_words_is_in_the_audit_log(manager_client, ma
 
     manager_client.post(reverse("curation:keyword_add", args=[jobs.pk]), {"phrase": "beca", "weight": 2})
     beca = jobs.keywords.get(phrase="beca")
-    manager_client.post(reverse("curation:keyword_change", args=[beca.pk]), {"weight": 2, "is_exclusion": "on"})
+    manager_client.post(
+        reverse("curation:keyword_change", args=[beca.pk]), {"weight": 2, "is_exclusion": "on"}
+    )
     manager_client.post(reverse("curation:keyword_remove", args=[beca.pk]))
     manager_client.post(reverse("curation:topic_edit", args=[jobs.pk]), {"name": "Empleo", "is_active": "on"})
 
@@ -225,9 +227,12 @@ def test_a_pasted_text_shows_the_score_the_topics_give_it_and_nothing_is_stored(
         HTTP_HX_REQUEST="true",
     ).content.decode()
     excluded = supervisor_client.post(
-        reverse("curation:score_try"), {"title": "Oferta de empleo", "text": "Qué hacer ante un paro cardíaco"}
+        reverse("curation:score_try"),
+        {"title": "Oferta de empleo", "text": "Qué hacer ante un paro cardíaco"},
     ).content.decode()
-    nothing = supervisor_client.post(reverse("curation:score_try"), {"title": "Fiestas", "text": ""}).content.decode()
+    nothing = supervisor_client.post(
+        reverse("curation:score_try"), {"title": "Fiestas", "text": ""}
+    ).content.decode()
 
     assert "<!doctype" not in scored  # htmx gets the result alone
     assert "<strong>Puntuación 5</strong>, tema «Empleo»." in scored
