@@ -264,5 +264,8 @@ class ScoreTryForm(forms.Form):
         max_length=20_000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Paste a headline and its text to see the score the topics give it now."),
+        help_text=_(
+            "Paste a headline and its text to see the score the topics give it now. As for the items "
+            "read, only the title and the start of the text count."
+        ),
     )
