@@ -2,8 +2,8 @@
 year or more of a large desk that never clears its queue).
 
 Items are written by PostgreSQL itself (generate_series) in the proportions a desk has: three in five
-new, one shortlisted, one discarded, one in ten a hidden duplicate, scores 0-8, a first-seen time a
-minute apart. Each figure is the median of 7 calls of the selector the page uses, database time
+new (one in ten of all items a hidden duplicate, among those), one in five shortlisted, one in five
+discarded, scores 0-8, a first-seen time a minute apart. Each figure is the median of 7 calls of the selector the page uses, database time
 included, after one call to warm the cache.
 
 Figures, at each size: the queue's tab counts, its first page of 50 (the paginator's count and the
