@@ -416,7 +416,7 @@ def _failure(
         "last_status": FetchStatus.ERROR,
         "last_error_kind": kind,
         "last_error_detail": str(detail or "")[:500],
-        "last_error_message": detail.as_json() if detail is not None else {},
+        "last_error_message": detail.shortened(500).as_json() if detail is not None else {},
         "last_http_status": result.status if result is not None else None,
         "consecutive_errors": errors,
         "next_fetch_at": now + backoff_delay(errors_in_a_row=errors, headers=headers, now=now),

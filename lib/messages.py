@@ -42,6 +42,14 @@ class Message:
         except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
             return self.text % self.values
 
+    def shortened(self, limit: int) -> Message:
+        """The same message with each text value cut to ``limit`` characters (for storing a value that
+        came from outside: an address, a library's error)."""
+        values = {
+            name: value[:limit] if isinstance(value, str) else value for name, value in self.values.items()
+        }
+        return Message(self.text, values)
+
     def as_json(self) -> dict:
         return {"text": self.text, "values": dict(self.values)}
 

@@ -80,3 +80,12 @@ def test_errors_of_fetching_and_reading_carry_their_message_and_its_english():
         "Could not connect to e.org.",
     )
     assert feed.reason == "The listing has no column “titulo”."
+
+
+def test_a_shortened_message_cuts_its_text_values_only():
+    message = Message("Could not connect to %(host)s after %(tries)s tries.", {"host": "x" * 900, "tries": 3})
+
+    shortened = message.shortened(500)
+
+    assert shortened.values == {"host": "x" * 500, "tries": 3}
+    assert shortened.text == message.text
