@@ -30,8 +30,11 @@ def import_opml(import_id: int) -> None:
 
 
 @shared_task(name="curation.tasks.rescore_new_items")
-def rescore_new_items() -> int:
-    """Score the new items again after the manager changed the topics; returns how many changed."""
+def rescore_new_items(user_id: int | None = None) -> int:
+    """Score the new items again after the manager (``user_id``) changed the topics; returns how many
+    changed."""
     from curation.topics import items_rescore_new
+    from socialdesk.models import User
 
-    return items_rescore_new().changed
+    actor = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    return items_rescore_new(actor=actor).changed

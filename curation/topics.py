@@ -8,7 +8,7 @@ then hides the items it should have hidden, and a new keyword lifts the ones it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +22,7 @@ from curation.services import TEXT_HTML_CHARS
 from lib.sanitize import html_to_text
 from lib.text import fold, words
 from socialdesk.audit import audit_record
+from socialdesk.models import AuditEvent
 from socialdesk.models.audit import AuditAction
 
 RESCORE_BATCH = 500
@@ -146,8 +147,9 @@ class RescoreReport:
     shown: int  # back in the queue (an exclusion gone)
 
 
-def items_rescore_new() -> RescoreReport:
-    """Score again every new item that is not a duplicate, with the topics as they are now.
+def items_rescore_new(*, actor=None) -> RescoreReport:
+    """Score again every new item that is not a duplicate, with the topics as they are now, and
+    record what changed in the audit log (the topics page shows the last time, for ``actor``).
 
     Items shortlisted, used or discarded keep their score: the manager has dealt with them. A
     duplicate stays hidden behind its original whatever its words. Batches of RESCORE_BATCH, each
@@ -196,7 +198,22 @@ def items_rescore_new() -> RescoreReport:
             Item.objects.bulk_update(
                 updated, ["score", "topic", "score_reasons", "rank", "hidden_reason", "hidden_detail"]
             )
-    return RescoreReport(scored=scored, changed=changed, hidden=hidden, shown=shown)
+    report = RescoreReport(scored=scored, changed=changed, hidden=hidden, shown=shown)
+    audit_record(
+        action=AuditAction.TOPIC_CHANGED,
+        actor=actor,
+        details={"change": "items_rescored", **asdict(report)},
+    )
+    return report
+
+
+def last_rescore() -> AuditEvent | None:
+    """The last time the new items were scored again, with its figures in ``details``."""
+    return (
+        AuditEvent.objects.filter(action=AuditAction.TOPIC_CHANGED, details__change="items_rescored")
+        .order_by("-at", "-id")
+        .first()
+    )
 
 
 def _apply_score(item: Item, score) -> None:

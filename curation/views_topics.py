@@ -20,6 +20,7 @@ from curation.topics import (
     keyword_add,
     keyword_remove,
     keyword_update,
+    last_rescore,
     score_try,
     topic_create,
     topic_update,
@@ -37,7 +38,7 @@ def _topics_page(
         topic.keyword_form = (
             form if failed is not None and topic.pk == failed.pk else KeywordForm(auto_id=f"id_{topic.pk}_%s")
         )
-    context = {"topics": topics, "try_form": ScoreTryForm()}
+    context = {"topics": topics, "try_form": ScoreTryForm(), "last_rescore": last_rescore()}
     return render(request, "curation/topics.html", context, status=status)
 
 
@@ -126,7 +127,8 @@ def keyword_remove_view(request: HttpRequest, keyword_id: int) -> HttpResponse:
 @require(Capability.WORK_DESK)
 @require_POST
 def items_rescore_view(request: HttpRequest) -> HttpResponse:
-    transaction.on_commit(rescore_new_items.delay)
+    user_id = request.user.pk
+    transaction.on_commit(lambda: rescore_new_items.delay(user_id))
     messages.success(
         request,
         _(

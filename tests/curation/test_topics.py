@@ -169,6 +169,12 @@ def test_the_button_scores_the_new_items_again_in_the_background(
     assert response.status_code == 302 and len(callbacks) == 1
     item.refresh_from_db()
     assert item.hidden_reason == HiddenReason.EXCLUDED
+    page = manager_client.get(reverse("curation:topics")).content.decode()
+    assert re.search(
+        r"Puntuados de nuevo por última vez el .+ \(a petición de marta\)\. Contenidos nuevos leídos: 1; "
+        r"cambiados: 1; ocultados por una exclusión: 1; de vuelta en la cola: 0\.",
+        page,
+    )
 
 
 def test_a_change_made_here_is_scored_at_once_by_this_process(monkeypatch, make_source, jobs):
