@@ -9,13 +9,38 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from curation.models import FetchStatus, HiddenReason, Item, ItemState, Source, Topic
 
 QUEUE_PAGE_SIZE = 50
+# Counting every item of a list takes time in proportion to how many it holds (135 ms for the tabs at
+# a million items on PostgreSQL, see bench/bench_curation_queue.py). Lists count up to this many and
+# then say "more than": nobody reads 200 pages of a queue sorted best first.
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap`` + 1 items; ``capped`` says the count stopped there, and
+    then the pages go as far as the items counted."""
+
+    def __init__(self, object_list, per_page, *, cap: int | None = None):
+        super().__init__(object_list, per_page)
+        self.cap = COUNT_CAP if cap is None else cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.prefetch_related(None).values("pk")[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
 # A source that has given nothing new for this long, while being fetched fine, is "silent".
 SILENT_AFTER = timedelta(days=14)
 
@@ -99,23 +124,26 @@ def queue_page(
 ) -> Page:
     """One page of the reading queue. Three queries: the count, the items, the "also in" sources."""
     queryset = _with_duplicates(queue_items(state=state, topic_id=topic_id, source_id=source_id, now=now))
-    result = Paginator(queryset, per_page).get_page(page)
+    result = CappedPaginator(queryset, per_page).get_page(page)
     _attach_also_in(result.object_list)
     return result
 
 
-def queue_counts(*, now: datetime | None = None) -> dict[str, int]:
-    """How many visible items each state holds (for the queue's tabs), in one query."""
-    rows = (
-        Item.objects.filter(hidden_reason=HiddenReason.VISIBLE)
-        .filter(_not_expired(now or timezone.now()))
-        .values("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
+def queue_counts(*, now: datetime | None = None, cap: int | None = None) -> dict[str, int]:
+    """How many visible items each state holds (for the queue's tabs), each counted up to ``cap`` + 1
+    (COUNT_CAP unless given; more means "more than ``cap``"), in one query."""
+    cap = COUNT_CAP if cap is None else cap
+    visible = Item.objects.filter(hidden_reason=HiddenReason.VISIBLE).filter(
+        _not_expired(now or timezone.now())
     )
-    counts = dict.fromkeys(ItemState.values, 0)
-    counts.update(dict(rows))
-    return counts
+    parts, params = [], []
+    for state in ItemState.values:
+        sql, state_params = visible.filter(state=state).values("pk")[: cap + 1].query.sql_with_params()
+        parts.append(f"SELECT CAST(%s AS varchar(20)), COUNT(*) FROM ({sql}) AS capped")  # noqa: S608 (the ORM's own SQL)
+        params += [state, *state_params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return dict(cursor.fetchall())
 
 
 def hidden_page(
@@ -135,7 +163,7 @@ def hidden_page(
         .select_related("source", "topic", "duplicate_of__source")
         .order_by("-first_seen_at", "-id")
     )
-    return Paginator(queryset, per_page).get_page(page)
+    return CappedPaginator(queryset, per_page).get_page(page)
 
 
 def item_get(*, item_id: int) -> Item:

@@ -29,7 +29,7 @@ from curation.forms import (
 from curation.models import Item, ItemState, Source
 from curation.opml import OpmlError, opml_export, opml_import_start
 from curation.queries_ui import feeds_discover, opml_import_progress, opml_imports_recent
-from curation.selectors import hidden_page, item_get, queue_counts, queue_page, source_health
+from curation.selectors import COUNT_CAP, hidden_page, item_get, queue_counts, queue_page, source_health
 from curation.services import (
     item_discard,
     item_restore,
@@ -81,7 +81,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "state": filters["state"],
-        "tabs": [(state, label, counts[state]) for state, label in ItemState.choices],
+        "tabs": [
+            (state, label, counts[state], counts[state] > COUNT_CAP) for state, label in ItemState.choices
+        ],
+        "count_cap": COUNT_CAP,
         "page": queue_page(**filters, page=request.GET.get("page", 1)),
         "bulk_form": BulkActionForm(),
         "next": request.get_full_path(),

@@ -178,3 +178,23 @@ def test_the_queue_reads_its_index_with_100000_items(make_source):
     assert "curation_item_queue" in plan
     assert "Seq Scan on curation_item" not in plan
     assert len(list(queryset)) == 50
+
+
+def test_lists_count_up_to_a_cap_and_then_say_more_than(make_source, monkeypatch, django_assert_num_queries):
+    source = make_source()
+    for n in range(7):
+        make_item(source, f"new-{n}", score=n)
+    make_item(source, "kept", state=ItemState.SHORTLISTED)
+    for n in range(4):
+        make_item(source, f"dup-{n}", hidden_reason=HiddenReason.DUPLICATE)
+    monkeypatch.setattr("curation.selectors.COUNT_CAP", 5)
+
+    with django_assert_num_queries(1):
+        counts = queue_counts()
+    page = queue_page(per_page=2, page=2)
+    hidden = hidden_page(per_page=2)
+
+    assert counts == {"new": 6, "shortlisted": 1, "used": 0, "discarded": 0}  # 6: more than 5
+    assert (page.paginator.count, page.paginator.capped, page.paginator.num_pages) == (6, True, 3)
+    assert [item.guid for item in page] == ["new-4", "new-3"]  # best first, page 2
+    assert (hidden.paginator.count, hidden.paginator.capped) == (4, False)

@@ -465,6 +465,23 @@ def test_an_item_hidden_by_an_exclusion_leads_the_manager_to_change_it(manager_c
     assert f'<a href="{reverse("curation:topics")}">Cambiar las exclusiones</a>' in page
 
 
+def test_a_queue_past_the_count_cap_says_more_than(manager_client, make_source, monkeypatch):
+    source = make_source()
+    Item.objects.bulk_create(
+        Item(source=source, guid=f"new-{n}", guid_hash=f"new-{n}", title=f"Oferta {n}", rank=n)
+        for n in range(120)
+    )
+    monkeypatch.setattr("curation.selectors.COUNT_CAP", 60)
+    monkeypatch.setattr("curation.views.COUNT_CAP", 60)
+
+    page = manager_client.get(reverse("curation:queue"), {"page": 2}).content.decode()
+
+    assert '<span class="count-badge">más de 60</span>' in page
+    assert "Más de 60 contenidos</h2>" in page
+    assert "<span>Página 2</span>" in page  # of pages as far as the count went
+    assert "Oferta 69" in page and "Oferta 70" not in page  # items 51-100, best first
+
+
 def test_a_missing_item_is_404(manager_client):
     assert manager_client.get(reverse("curation:item", args=[987654])).status_code == 404
 
