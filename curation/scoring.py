@@ -33,6 +33,12 @@ _RANK_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 SCORED_TEXT_CHARS = 1_500
 
 
+def freshness_from(*, published_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """When an item's freshness counts from: its publication, unless unknown or later than when it
+    was first seen (a date in the future is not believed)."""
+    return published_at if published_at and published_at < first_seen_at else first_seen_at
+
+
 def rank_for(*, score: int, when: datetime) -> float:
     hours = (when - _RANK_EPOCH).total_seconds() / 3600
     return score + hours / FRESHNESS_HOURS_PER_POINT

@@ -52,7 +52,7 @@ from curation.models import (
     validate_time_zone,
 )
 from curation.parsing import ListingMap, PageRule, parse_csv_listing, parse_json_listing, parse_page
-from curation.scoring import Score, current_scorer, rank_for
+from curation.scoring import Score, current_scorer, freshness_from, rank_for
 from lib.feeds import FeedEntry, FeedError, ParsedFeed, parse_feed
 from lib.messages import Message
 from lib.safe_fetch import FetchError, FetchResult, safe_get
@@ -681,7 +681,7 @@ def _row(source: Source, candidate: _Candidate, score: Score, original_id: int |
         hidden, detail = HiddenReason.EXCLUDED, score.excluded_by[:200]
     else:
         hidden, detail = HiddenReason.VISIBLE, ""
-    freshness = entry.published_at if entry.published_at and entry.published_at < now else now
+    freshness = freshness_from(published_at=entry.published_at, first_seen_at=now)
     return {
         "source_id": source.pk,
         "guid": candidate.guid,
@@ -868,9 +868,11 @@ def source_rule_test(
             allow_private=settings.SOCIALDESK_FETCH_ALLOW_PRIVATE,
         )
     except FetchError as exc:
-        return RuleTestResult(error=_plain(exc.kind, exc.message))
+        return RuleTestResult(error=error_in_plain_words(FetchErrorKind(exc.kind), exc.message))
     if not 200 <= result.status < 300:
-        return RuleTestResult(error=_plain(FetchErrorKind.HTTP_ERROR, _http_detail(result.status)))
+        return RuleTestResult(
+            error=error_in_plain_words(FetchErrorKind.HTTP_ERROR, _http_detail(result.status))
+        )
     try:
         parsed = parse_source_body(
             kind=kind,
@@ -882,15 +884,11 @@ def source_rule_test(
             mapping=mapping or ListingMap(title=""),
         )
     except FeedError as exc:
-        return RuleTestResult(error=_plain(exc.kind, exc.message))
+        return RuleTestResult(error=error_in_plain_words(FetchErrorKind(exc.kind), exc.message))
     return RuleTestResult(
         entries=parsed.entries[:RULE_TEST_SHOWN],
         warnings=[warning.translated(gettext) for warning in parsed.warnings[:RULE_TEST_SHOWN]],
     )
-
-
-def _plain(kind: str, detail: Message) -> str:
-    return error_in_plain_words(FetchErrorKind(kind), detail)
 
 
 # --- Items --------------------------------------------------------------------------------------

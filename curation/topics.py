@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from curation.models import HiddenReason, Item, ItemState, Keyword, Topic
-from curation.scoring import current_scorer, rank_for, scorer_forget
+from curation.scoring import current_scorer, freshness_from, rank_for, scorer_forget
 from curation.services import TEXT_HTML_CHARS
 from lib.sanitize import html_to_text
 from lib.text import fold, words
@@ -222,9 +222,5 @@ def _apply_score(item: Item, score) -> None:
         item.hidden_reason, item.hidden_detail = HiddenReason.EXCLUDED, score.excluded_by[:200]
     elif item.hidden_reason == HiddenReason.EXCLUDED:
         item.hidden_reason, item.hidden_detail = HiddenReason.VISIBLE, ""
-    freshness = (
-        item.published_at
-        if item.published_at and item.published_at < item.first_seen_at
-        else item.first_seen_at
-    )
+    freshness = freshness_from(published_at=item.published_at, first_seen_at=item.first_seen_at)
     item.rank = rank_for(score=score.points, when=freshness)

@@ -30,15 +30,27 @@ from socialdesk.access import Capability, require
 
 
 def _topics_page(
-    request: HttpRequest, *, failed: Topic | None = None, form: KeywordForm | None = None, status=200
+    request: HttpRequest,
+    *,
+    failed: Topic | None = None,
+    form: KeywordForm | None = None,
+    try_form: ScoreTryForm | None = None,
+    tried=None,
+    status=200,
 ):
-    """The page; ``form`` is the keyword form of ``failed`` that did not validate, shown with its errors."""
+    """The page; ``form`` is the keyword form of ``failed`` that did not validate, shown with its errors,
+    and ``tried`` what "try a text" gave for ``try_form``."""
     topics = list(topics_with_keywords())
     for topic in topics:
         topic.keyword_form = (
             form if failed is not None and topic.pk == failed.pk else KeywordForm(auto_id=f"id_{topic.pk}_%s")
         )
-    context = {"topics": topics, "try_form": ScoreTryForm(), "last_rescore": last_rescore()}
+    context = {
+        "topics": topics,
+        "try_form": try_form or ScoreTryForm(),
+        "tried": tried,
+        "last_rescore": last_rescore(),
+    }
     return render(request, "curation/topics.html", context, status=status)
 
 
@@ -144,10 +156,6 @@ def score_try_view(request: HttpRequest) -> HttpResponse:
     """What the topics make of a pasted text; changes nothing. htmx gets the result alone."""
     form = ScoreTryForm(request.POST)
     result = score_try(**form.cleaned_data) if form.is_valid() else None
-    context = {"try_form": form, "tried": result, "topics": None}
     if request.htmx:
-        return render(request, "curation/_score_try.html", context)
-    topics = list(topics_with_keywords())
-    for topic in topics:
-        topic.keyword_form = KeywordForm(auto_id=f"id_{topic.pk}_%s")
-    return render(request, "curation/topics.html", {**context, "topics": topics})
+        return render(request, "curation/_score_try.html", {"tried": result})
+    return _topics_page(request, try_form=form, tried=result)
